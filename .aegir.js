@@ -1,0 +1,24 @@
+/** @type {import('aegir').PartialOptions} */
+export default {
+  build: {
+    bundle: false
+  },
+  test: {
+    // multinode and anvil-backed suites spawn processes; individual tests set tighter bounds
+    timeout: 120000
+  },
+  dependencyCheck: {
+    // tests, benchmarks and scripts run from source under Node's type stripping
+    productionIgnorePatterns: [
+      '/test',
+      '/bench',
+      '/dist',
+      '.aegir.js'
+    ],
+    ignore: [
+      // ships the Node 24 binary that npm scripts run on (the machine's Node is 20)
+      'node',
+      '@types/node'
+    ]
+  }
+}

@@ -1,0 +1,30 @@
+import { Command, CommanderError } from 'commander'
+import { configCommand } from './commands/config.ts'
+import { testnetCommand } from './commands/testnet.ts'
+import { verifyCommand } from './commands/verify.ts'
+
+export function buildProgram (): Command {
+  const program = new Command('atelier')
+    .description('TDX co-building committee for Ethereum block building')
+    .showHelpAfterError()
+    .exitOverride()
+  program.addCommand(configCommand())
+  program.addCommand(verifyCommand())
+  program.addCommand(testnetCommand())
+  return program
+}
+
+/** Runs the CLI; returns the process exit code instead of exiting, so tests can call it in-process. */
+export async function main (argv: string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return process.exitCode == null ? 0 : Number(process.exitCode)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode
+    }
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`)
+    return 2
+  }
+}

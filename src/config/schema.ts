@@ -1,0 +1,79 @@
+/**
+ * The JSON shape of an atelier config file. Validation here is structural; cryptographic checks
+ * (proofs of possession) run in `parseConfig` once the shape is known.
+ */
+import { z } from 'zod'
+
+const hexBytes = (n: number, what: string): z.ZodString =>
+  z.string().regex(new RegExp(`^(0x)?[0-9a-fA-F]{${n * 2}}$`), `expected ${what}: ${n} bytes as ${n * 2} hex characters`)
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected base64url')
+
+/** Public keys only: a JWK with a private part (`d`) is refused so secrets never end up in a shared config. */
+export const PublicJwkSchema = z.discriminatedUnion('kty', [
+  z.strictObject({
+    kty: z.literal('OKP'),
+    crv: z.literal('Ed25519', 'expected crv "Ed25519" for an OKP key'),
+    x: base64url,
+    kid: z.string().optional(),
+    alg: z.enum(['EdDSA', 'Ed25519']).optional(),
+    use: z.literal('sig').optional()
+  }, 'expected a public Ed25519 JWK { kty, crv, x } (no private "d")'),
+  z.strictObject({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256', 'expected crv "P-256" for an EC key'),
+    x: base64url,
+    y: base64url,
+    kid: z.string().optional(),
+    alg: z.literal('ES256').optional(),
+    use: z.literal('sig').optional()
+  }, 'expected a public P-256 JWK { kty, crv, x, y } (no private "d")')
+], 'expected a JWK with kty "OKP" (Ed25519) or "EC" (P-256)')
+
+export type PublicJwk = z.infer<typeof PublicJwkSchema>
+
+export const CommitteeMemberSchema = z.strictObject({
+  blsPublicKey: hexBytes(48, 'a compressed BLS12-381 public key'),
+  proofOfPossession: hexBytes(96, 'a BLS12-381 signature')
+})
+
+export const BLOCK_SCHEMAS = ['L1Post4844'] as const
+
+export const TuningSchema = z.strictObject({
+  /** ms the slot leader has to seal before the next member in roster order may */
+  leaderTimeoutMs: z.int().min(100).max(600_000).default(4000),
+  /** ms between head polls on the chain RPC */
+  headPollMs: z.int().min(50).max(60_000).default(500),
+  /** ms for one chain-RPC request */
+  rpcTimeoutMs: z.int().min(100).max(120_000).default(10_000),
+  /** ms for the attested handshake of one connection */
+  upgradeTimeoutMs: z.int().min(500).max(60_000).default(10_000),
+  /** blocks past a slot after which its state is garbage-collected (MarkDone) */
+  markDoneDepth: z.int().min(1).max(10_000).default(64),
+  /** ms between roster announcements */
+  rosterAnnounceMs: z.int().min(500).max(3_600_000).default(10_000)
+})
+
+export const TicketChecksSchema = z.strictObject({
+  issuer: z.string().min(1).optional(),
+  audience: z.string().min(1).optional()
+})
+
+export const ConfigSchema = z.strictObject({
+  lattice: z.string().min(1, 'expected a non-empty lattice name'),
+  blockSchema: z.enum(BLOCK_SCHEMAS, `expected one of: ${BLOCK_SCHEMAS.join(', ')}`),
+  mrtdAcl: z.array(hexBytes(48, 'an MR_TD'), 'expected a list of MR_TDs').min(1, 'expected at least one MR_TD'),
+  chainRpc: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  committee: z.array(CommitteeMemberSchema, 'expected a list of { blsPublicKey, proofOfPossession }')
+    .min(1, 'expected at least one committee member')
+    .max(64, 'expected at most 64 committee members'),
+  operatorJwtKey: PublicJwkSchema,
+  coBuilderJwtKey: PublicJwkSchema,
+  readTicketKey: PublicJwkSchema,
+  tickets: TicketChecksSchema.optional(),
+  tuning: TuningSchema.prefault({})
+})
+
+export type ConfigJson = z.input<typeof ConfigSchema>
+export type ConfigFields = z.output<typeof ConfigSchema>
+export type Tuning = z.output<typeof TuningSchema>

@@ -1,0 +1,6 @@
+/**
+ * src/node — wiring: config and candidate files, role event loops, the `Atelier` facade. May import
+ * every other folder; only src/cli imports it.
+ */
+export * from './config-file.ts'
+export * from './candidate-file.ts'

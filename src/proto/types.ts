@@ -1,0 +1,175 @@
+/**
+ * SSZ schemas of every wire type. Field order is part of the encoding: never reorder, only append
+ * under a new WIRE_VERSION.
+ */
+import {
+  BooleanType,
+  ByteListType,
+  ByteVectorType,
+  ContainerType,
+  ListBasicType,
+  ListCompositeType,
+  UintBigintType,
+  UintNumberType
+} from '@chainsafe/ssz'
+import {
+  MAX_ADDRS,
+  MAX_COMMITTEE_SIZE,
+  MAX_HINTS_PER_SLOT,
+  MAX_MULTIADDR_BYTES,
+  MAX_PEER_ID_BYTES,
+  MAX_TRANSACTION_BYTES,
+  MAX_TRANSACTIONS
+} from './limits.ts'
+import type { ValueOf } from '@chainsafe/ssz'
+
+export const Uint16 = new UintNumberType(2)
+export const Uint64 = new UintNumberType(8)
+export const Uint64Big = new UintBigintType(8)
+export const Bytes20 = new ByteVectorType(20)
+export const Bytes32 = new ByteVectorType(32)
+export const Bytes48 = new ByteVectorType(48)
+export const Bytes65 = new ByteVectorType(65)
+export const Bytes96 = new ByteVectorType(96)
+
+/** One transaction in its canonical EIP-2718 encoding. */
+export const Transaction = new ByteListType(MAX_TRANSACTION_BYTES, { typeName: 'Transaction' })
+export const Transactions = new ListCompositeType(Transaction, MAX_TRANSACTIONS, { typeName: 'Transactions' })
+
+/** An ordered group of transactions that lands whole or (when revert-protected and reverting) not at all. */
+export const Bundle = new ContainerType({
+  txs: Transactions,
+  revertProtected: new BooleanType()
+}, { typeName: 'Bundle' })
+
+/** A co-builder's partial block template for a slot, signed with its secp256k1 key. */
+export const HintBundle = new ContainerType({
+  slot: Uint64,
+  coBuilder: Bytes20,
+  template: Bundle,
+  /** r ‖ s ‖ v (v ∈ {0, 1}) over `hintSigningRoot` */
+  signature: Bytes65
+}, { typeName: 'HintBundle' })
+
+export const HintSigningData = new ContainerType({
+  domain: Bytes32,
+  slot: Uint64,
+  coBuilder: Bytes20,
+  templateRoot: Bytes32
+}, { typeName: 'HintSigningData' })
+
+/** The block header fields a candidate commits to (schema `L1Post4844`). */
+export const CandidateHeader = new ContainerType({
+  number: Uint64,
+  parentHash: Bytes32,
+  feeRecipient: Bytes20,
+  timestamp: Uint64,
+  prevRandao: Bytes32,
+  gasLimit: Uint64,
+  gasUsed: Uint64,
+  baseFeePerGas: Uint64Big,
+  receiptsRoot: Bytes32,
+  transactionsRoot: Bytes32
+}, { typeName: 'CandidateHeader' })
+
+export const HintIds = new ListCompositeType(Bytes32, MAX_HINTS_PER_SLOT, { typeName: 'HintIds' })
+export const BlsPublicKeys = new ListCompositeType(Bytes48, MAX_COMMITTEE_SIZE, { typeName: 'BlsPublicKeys' })
+
+export const Candidate = new ContainerType({
+  slot: Uint64,
+  parentHash: Bytes32,
+  header: CandidateHeader,
+  body: Transactions,
+  hintsApplied: HintIds,
+  builderSig: Bytes96,
+  committeeRoster: BlsPublicKeys
+}, { typeName: 'Candidate' })
+
+/** What the committee signs: everything in a candidate but the signature and the signer list. */
+export const CandidateSignedFields = new ContainerType({
+  slot: Uint64,
+  parentHash: Bytes32,
+  header: Bytes32,
+  body: Bytes32,
+  hintsApplied: HintIds
+}, { typeName: 'CandidateSignedFields' })
+
+export const SigningData = new ContainerType({
+  objectRoot: Bytes32,
+  domain: Bytes32
+}, { typeName: 'SigningData' })
+
+/** One member's simulation result; `outputHash` is the candidate signing root it computed. */
+export const SimOutput = new ContainerType({
+  slot: Uint64,
+  memberIndex: Uint16,
+  outputHash: Bytes32,
+  gasEstimate: Uint64,
+  /** BLS signature over `outputHash` */
+  signature: Bytes96
+}, { typeName: 'SimOutput' })
+
+const PeerIdBytes = new ByteListType(MAX_PEER_ID_BYTES, { typeName: 'PeerId' })
+const Multiaddrs = new ListCompositeType(new ByteListType(MAX_MULTIADDR_BYTES), MAX_ADDRS, { typeName: 'Multiaddrs' })
+
+export const RosterAnnounceFields = new ContainerType({
+  memberIndex: Uint16,
+  blsPublicKey: Bytes48,
+  privatePeerId: PeerIdBytes,
+  privateAddrs: Multiaddrs,
+  publicPeerId: PeerIdBytes,
+  publicAddrs: Multiaddrs,
+  fingerprint: Bytes32,
+  /** announcement time in ms; a later announcement replaces an earlier one */
+  seq: Uint64
+}, { typeName: 'RosterAnnounceFields' })
+
+/** A member's signed statement of where its two planes are and which config it runs. */
+export const RosterAnnounce = new ContainerType({
+  ...RosterAnnounceFields.fields,
+  signature: Bytes96
+}, { typeName: 'RosterAnnounce' })
+
+/** Leader-issued: opens a slot and fixes every input its simulation depends on. */
+export const OpenSlot = new ContainerType({
+  slot: Uint64,
+  parent: Bytes32,
+  parentNumber: Uint64,
+  timestamp: Uint64,
+  feeRecipient: Bytes20,
+  prevRandao: Bytes32,
+  gasLimit: Uint64,
+  leaderIndex: Uint16,
+  unsealed: Transactions,
+  auctionWinner: Bundle
+}, { typeName: 'OpenSlot' })
+
+export const HintAccept = new ContainerType({
+  slot: Uint64,
+  /** position of this hint among the slot's accepted hints (the leader's acceptance order) */
+  sequence: Uint16,
+  hint: HintBundle
+}, { typeName: 'HintAccept' })
+
+export const SealCommit = new ContainerType({
+  slot: Uint64,
+  outputHash: Bytes32
+}, { typeName: 'SealCommit' })
+
+export const MarkDone = new ContainerType({
+  slot: Uint64
+}, { typeName: 'MarkDone' })
+
+export const SignerIndices = new ListBasicType(Uint16, MAX_COMMITTEE_SIZE)
+
+export type BundleValue = ValueOf<typeof Bundle>
+export type HintBundleValue = ValueOf<typeof HintBundle>
+export type CandidateHeaderValue = ValueOf<typeof CandidateHeader>
+export type CandidateValue = ValueOf<typeof Candidate>
+export type SimOutputValue = ValueOf<typeof SimOutput>
+export type RosterAnnounceValue = ValueOf<typeof RosterAnnounce>
+export type RosterAnnounceFieldsValue = ValueOf<typeof RosterAnnounceFields>
+export type OpenSlotValue = ValueOf<typeof OpenSlot>
+export type HintAcceptValue = ValueOf<typeof HintAccept>
+export type SealCommitValue = ValueOf<typeof SealCommit>
+export type MarkDoneValue = ValueOf<typeof MarkDone>

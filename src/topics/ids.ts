@@ -1,0 +1,56 @@
+/**
+ * Every topic and stream id hangs off `ATELIER_ROOT`, which includes the config fingerprint: two nodes
+ * with different configs never share a topic.
+ */
+import { UniqueId } from './unique-id.ts'
+
+export function atelierRoot (lattice: string, fingerprint: UniqueId): UniqueId {
+  return UniqueId.from(lattice).derive('atelier').derive(fingerprint)
+}
+
+export interface AtelierTopics {
+  root: UniqueId
+  candidates: UniqueId
+  hint: UniqueId
+  private: UniqueId
+  simulations: UniqueId
+  roster: UniqueId
+  /** member-to-member relay of accepted hints, under the private id */
+  privateHint: UniqueId
+}
+
+export function atelierTopics (lattice: string, fingerprint: UniqueId): AtelierTopics {
+  const root = atelierRoot(lattice, fingerprint)
+  const priv = root.derive('private')
+  return {
+    root,
+    candidates: root.derive('candidates'),
+    hint: root.derive('hint'),
+    private: priv,
+    simulations: priv.derive('simulations'),
+    roster: priv.derive('roster'),
+    privateHint: priv.derive('hint')
+  }
+}
+
+/** The gossipsub topic string for a named id: `/atelier/<name>/<hex id>`. */
+export function topicString (name: string, id: UniqueId): string {
+  return `/atelier/${name}/${id.toString()}`
+}
+
+export interface GossipTopicNames {
+  candidates: string
+  simulations: string
+  roster: string
+  hint: string
+}
+
+export function gossipTopicNames (lattice: string, fingerprint: UniqueId): GossipTopicNames {
+  const t = atelierTopics(lattice, fingerprint)
+  return {
+    candidates: topicString('candidates', t.candidates),
+    simulations: topicString('simulations', t.simulations),
+    roster: topicString('roster', t.roster),
+    hint: topicString('hint', t.privateHint)
+  }
+}
