@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { configCommand } from './commands/config.ts'
+import { keygenCommand } from './commands/keygen.ts'
+import { quoteCommand } from './commands/quote.ts'
 import { testnetCommand } from './commands/testnet.ts'
 import { verifyCommand } from './commands/verify.ts'
 
@@ -10,6 +12,8 @@ export function buildProgram (): Command {
     .exitOverride()
   program.addCommand(configCommand())
   program.addCommand(verifyCommand())
+  program.addCommand(quoteCommand())
+  program.addCommand(keygenCommand())
   program.addCommand(testnetCommand())
   return program
 }

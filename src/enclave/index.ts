@@ -1,6 +1,16 @@
 /**
- * src/enclave — what a member's trust rests on: JWT tickets, TDX quote verification and providers,
- * admission policy and BLS key custody. May import src/proto only.
+ * src/enclave — what a member's trust rests on: JWT tickets, TDX quote parsing and verification
+ * (Intel DCAP plus atelier's extra checks), quote providers (configfs-tsm, software test TD), the
+ * report_data binding, admission policy and BLS key custody. May import src/proto only.
  */
 export * from './errors.ts'
 export * from './tickets.ts'
+export * from './quote-errors.ts'
+export * from './quote-parse.ts'
+export * from './collateral.ts'
+export * from './quote-verifier.ts'
+export * from './test-td.ts'
+export * from './quote-provider.ts'
+export * from './binding.ts'
+export * from './admission.ts'
+export * from './keystore.ts'

@@ -1,0 +1,246 @@
+/**
+ * Production TDX quote verification: Intel DCAP through `@phala/dcap-qvl`, plus the checks that library
+ * skips (QE vendor, SEAM signer, QE report_data upper half, CRL signatures and dates, TCB status
+ * allow-list, DEBUG, MR_TD acl, RTMR pins, report_data binding). The Intel SGX Root CA is pinned unless
+ * the verifier is built with an explicit `trustedRootDer`.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { X509Certificate } from '@peculiar/x509'
+import dcap from '@phala/dcap-qvl'
+import { equalBytes, toHex } from '../proto/index.ts'
+import { collateralNextUpdate, parseCollateral, parseCrl, parseDatedJson, pemCertificates } from './collateral.ts'
+import { QuoteError } from './quote-errors.ts'
+import { INTEL_QE_VENDOR_ID, parseQuote, TD_ATTRIBUTE_DEBUG } from './quote-parse.ts'
+import type { Collateral } from './collateral.ts'
+import type { QuoteRejectCode } from './quote-errors.ts'
+import type { ParsedQuote } from './quote-parse.ts'
+
+export type TcbStatus = 'UpToDate' | 'SWHardeningNeeded' | 'ConfigurationNeeded' | 'ConfigurationAndSWHardeningNeeded' |
+'OutOfDate' | 'OutOfDateConfigurationNeeded' | 'Revoked' | 'Unknown'
+
+export const TCB_STATUSES: readonly TcbStatus[] = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded',
+  'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded', 'Revoked', 'Unknown']
+
+/** DER of the Intel SGX Root CA that production quotes chain to. */
+export const INTEL_SGX_ROOT_CA_DER: Uint8Array = new Uint8Array(dcap.QuoteVerifier.newProd().rootCaDer)
+
+export interface QuoteVerifierOptions {
+  /** DER of another root CA (tests, local testnets); the Intel root when absent */
+  trustedRootDer?: Uint8Array
+  /** default: UpToDate only */
+  allowedTcbStatuses?: readonly TcbStatus[]
+  /** refuse collateral older than this TCB evaluation data number */
+  minTcbEvaluationDataNumber?: number
+  /** verdicts kept, by quote and collateral hash; default 1024 */
+  cacheSize?: number
+}
+
+export interface QuoteExpectations {
+  /** MR_TD must be one of these; omitted = MR_TD not checked */
+  mrtdAcl?: readonly Uint8Array[]
+  /** RTMR index → required value */
+  rtmrPins?: Partial<Record<0 | 1 | 2 | 3, Uint8Array>>
+  /** the 64-byte report_data the quote must carry (the handshake binding) */
+  reportData?: Uint8Array
+}
+
+export interface VerifiedQuote {
+  status: TcbStatus
+  advisoryIds: string[]
+  quote: ParsedQuote
+  mrTd: Uint8Array
+  rtmr: Uint8Array[]
+  reportData: Uint8Array
+  /** unix seconds after which the collateral behind this verdict is stale */
+  validUntil: number
+  /** true when the DCAP checks came from the verdict cache */
+  cached: boolean
+}
+
+interface CachedVerdict {
+  status: TcbStatus
+  advisoryIds: string[]
+  validUntil: number
+  validFrom: number
+}
+
+const DCAP_REASONS: Array<[RegExp, QuoteRejectCode]> = [
+  [/issue date is in the future/, 'collateral-not-yet-valid'],
+  [/TCBInfo expired|QE Identity expired/, 'collateral-expired'],
+  [/expired or not yet valid/, 'certificate-validity'],
+  [/revoked/i, 'revoked'],
+  [/Failed to verify certificate chain|CaUsedAsEndEntity|too short/, 'bad-certificate-chain'],
+  [/invalid for tcb_info|invalid for qe_identity/, 'bad-collateral-signature'],
+  [/invalid for qe_report/, 'bad-qe-report-signature'],
+  [/QE report hash mismatch/, 'qe-report-binding'],
+  [/QE (MRSIGNER|ISVPRODID|MISCSELECT|ATTRIBUTES|ISVSVN)|QE Identity id/, 'qe-identity'],
+  [/ISV enclave report signature is invalid/, 'bad-signature'],
+  [/Fmspc mismatch/, 'fmspc-mismatch'],
+  [/TCB status is invalid|No matching TCB level/, 'tcb-status'],
+  [/Debug mode/, 'debug'],
+  [/Reserved bits|SEPT_VE_DISABLE|mr service td/, 'td-attributes'],
+  [/decode|Unsupported/, 'malformed-quote']
+]
+
+function dcapError (err: unknown): QuoteError {
+  const message = err instanceof Error ? err.message : String(err)
+  const code = DCAP_REASONS.find(([re]) => re.test(message))?.[1] ?? 'verification-failed'
+  return new QuoteError(code, `DCAP verification failed: ${message}`, { cause: err })
+}
+
+const ZERO = (b: Uint8Array): boolean => b.every(x => x === 0)
+
+export class TdxQuoteVerifier {
+  readonly trustedRootDer: Uint8Array
+  readonly allowedTcbStatuses: readonly TcbStatus[]
+  readonly minTcbEvaluationDataNumber: number
+  readonly #dcap: InstanceType<typeof dcap.QuoteVerifier>
+  readonly #root: X509Certificate
+  readonly #cache = new Map<string, CachedVerdict>()
+  readonly #cacheSize: number
+
+  constructor (options: QuoteVerifierOptions = {}) {
+    this.trustedRootDer = options.trustedRootDer ?? INTEL_SGX_ROOT_CA_DER
+    this.allowedTcbStatuses = options.allowedTcbStatuses ?? ['UpToDate']
+    this.minTcbEvaluationDataNumber = options.minTcbEvaluationDataNumber ?? 0
+    this.#cacheSize = options.cacheSize ?? 1024
+    this.#dcap = dcap.QuoteVerifier.newWithRootCa(Buffer.from(this.trustedRootDer))
+    this.#root = new X509Certificate(new Uint8Array(this.trustedRootDer))
+  }
+
+  get usesIntelRoot (): boolean {
+    return equalBytes(this.trustedRootDer, INTEL_SGX_ROOT_CA_DER)
+  }
+
+  /**
+   * Verifies `quote` under `collateral` at `now` (unix seconds, the verifier's own clock) and checks
+   * `expect`. Throws `QuoteError` with a stable code.
+   */
+  async verify (quote: Uint8Array, collateralJson: unknown, now: number, expect: QuoteExpectations = {}): Promise<VerifiedQuote> {
+    const parsed = parseQuote(quote)
+    const collateral = parseCollateral(collateralJson)
+    const key = toHex(sha256(new Uint8Array([...sha256(quote.subarray(0, parsed.usedLength)), ...sha256(new TextEncoder().encode(JSON.stringify(collateral)))])))
+    let verdict = this.#cache.get(key)
+    const cached = verdict != null && now >= verdict.validFrom && now < verdict.validUntil
+    if (!cached) {
+      verdict = await this.#verifyUncached(parsed, quote, collateral, now)
+      this.#remember(key, verdict)
+    }
+    const v = verdict as CachedVerdict
+    this.#checkExpectations(parsed, expect)
+    return {
+      status: v.status,
+      advisoryIds: v.advisoryIds,
+      quote: parsed,
+      mrTd: parsed.td.mrTd,
+      rtmr: parsed.td.rtmr,
+      reportData: parsed.td.reportData,
+      validUntil: v.validUntil,
+      cached
+    }
+  }
+
+  #remember (key: string, verdict: CachedVerdict): void {
+    this.#cache.delete(key)
+    this.#cache.set(key, verdict)
+    while (this.#cache.size > this.#cacheSize) {
+      this.#cache.delete(this.#cache.keys().next().value as string)
+    }
+  }
+
+  async #verifyUncached (parsed: ParsedQuote, quote: Uint8Array, collateral: Collateral, now: number): Promise<CachedVerdict> {
+    if (!equalBytes(parsed.qeVendorId, INTEL_QE_VENDOR_ID)) {
+      throw new QuoteError('qe-vendor', `QE vendor id ${toHex(parsed.qeVendorId)} is not Intel's`)
+    }
+    if (!ZERO(parsed.td.mrSignerSeam) || !ZERO(parsed.td.seamAttributes)) {
+      throw new QuoteError('seam-signer', 'mr_signer_seam and seam_attributes must be zero (Intel-signed TDX module)')
+    }
+    if (!ZERO(parsed.qeReportData.subarray(32))) {
+      throw new QuoteError('qe-report-binding', 'upper 32 bytes of the QE report_data are not zero')
+    }
+    if ((parsed.td.tdAttributes[0] & TD_ATTRIBUTE_DEBUG) !== 0) {
+      throw new QuoteError('debug', 'TD runs with the DEBUG attribute: its memory is readable by the host')
+    }
+    const pck = pemCertificates(parsed.pckChainPem)
+    this.#checkRoot(pck, 'the quote\'s PCK chain')
+    this.#checkRoot(pemCertificates(collateral.tcb_info_issuer_chain), 'tcb_info_issuer_chain')
+    this.#checkRoot(pemCertificates(collateral.qe_identity_issuer_chain), 'qe_identity_issuer_chain')
+    await this.#checkCrls(collateral, pck, now)
+    const tcbInfo = parseDatedJson(collateral.tcb_info, 'tcb_info')
+    if ((tcbInfo.tcbEvaluationDataNumber ?? 0) < this.minTcbEvaluationDataNumber) {
+      throw new QuoteError('tcb-evaluation-too-old', `tcbEvaluationDataNumber ${String(tcbInfo.tcbEvaluationDataNumber)} < required ${this.minTcbEvaluationDataNumber}`)
+    }
+    let report
+    try {
+      report = this.#dcap.verify(Buffer.from(quote.subarray(0, parsed.usedLength)), collateral, now)
+    } catch (err) {
+      throw dcapError(err)
+    }
+    const status = report.status as TcbStatus
+    if (!this.allowedTcbStatuses.includes(status)) {
+      throw new QuoteError('tcb-status', `TCB status ${status} is not allowed (allowed: ${this.allowedTcbStatuses.join(', ')})`)
+    }
+    const validFrom = Math.floor(Math.max(Date.parse(tcbInfo.issueDate), Date.parse(parseDatedJson(collateral.qe_identity, 'qe_identity').issueDate)) / 1000)
+    const certsUntil = Math.min(...pck.map(c => Math.floor(c.notAfter.getTime() / 1000)))
+    return { status, advisoryIds: report.advisory_ids, validFrom, validUntil: Math.min(collateralNextUpdate(collateral), certsUntil) }
+  }
+
+  #checkRoot (chain: X509Certificate[], what: string): void {
+    const last = chain.at(-1)
+    if (last == null) {
+      throw new QuoteError('bad-certificate-chain', `${what} has no certificate`)
+    }
+    if (!equalBytes(new Uint8Array(last.rawData), this.trustedRootDer)) {
+      throw new QuoteError('untrusted-root', `${what} ends in "${last.subject}", not the pinned root${this.usesIntelRoot ? ' (Intel SGX Root CA)' : ''}`)
+    }
+  }
+
+  /** dcap-qvl reads the CRLs only for serial numbers: check who signed them and that they are current. */
+  async #checkCrls (collateral: Collateral, pck: X509Certificate[], now: number): Promise<void> {
+    const rootCrl = parseCrl(collateral.root_ca_crl, 'root_ca_crl')
+    const pckCrl = parseCrl(collateral.pck_crl, 'pck_crl')
+    const pckIssuer = pck[1]
+    if (pckIssuer == null) {
+      throw new QuoteError('bad-certificate-chain', 'the quote\'s PCK chain has no intermediate CA')
+    }
+    for (const [crl, issuer, what] of [[rootCrl, this.#root, 'root CA CRL'], [pckCrl, pckIssuer, 'PCK CRL']] as const) {
+      let ok = false
+      try {
+        ok = await crl.verify({ publicKey: issuer })
+      } catch {
+        ok = false
+      }
+      if (!ok) {
+        throw new QuoteError('crl-signature', `${what} is not signed by "${issuer.subject}"`)
+      }
+      const at = now * 1000
+      const window = `${what} is valid ${crl.thisUpdate.toISOString()} to ${crl.nextUpdate?.toISOString() ?? '?'}, not at ${new Date(at).toISOString()}`
+      if (crl.thisUpdate.getTime() > at) {
+        throw new QuoteError('collateral-not-yet-valid', window)
+      }
+      if (crl.nextUpdate != null && crl.nextUpdate.getTime() < at) {
+        throw new QuoteError('collateral-expired', window)
+      }
+    }
+    for (const cert of pck.slice(0, -1)) {
+      if (pckCrl.findRevoked(cert) != null || rootCrl.findRevoked(cert) != null) {
+        throw new QuoteError('revoked', `certificate "${cert.subject}" (serial ${cert.serialNumber}) is revoked`)
+      }
+    }
+  }
+
+  #checkExpectations (parsed: ParsedQuote, expect: QuoteExpectations): void {
+    const td = parsed.td
+    if (expect.mrtdAcl != null && !expect.mrtdAcl.some(m => equalBytes(m, td.mrTd))) {
+      throw new QuoteError('mrtd-not-allowed', `MR_TD ${toHex(td.mrTd)} is not in the allow-list`)
+    }
+    for (const [index, pin] of Object.entries(expect.rtmrPins ?? {})) {
+      if (pin != null && !equalBytes(pin, td.rtmr[Number(index)])) {
+        throw new QuoteError('rtmr-mismatch', `RTMR${index} ${toHex(td.rtmr[Number(index)])} differs from the pinned ${toHex(pin)}`)
+      }
+    }
+    if (expect.reportData != null && !equalBytes(expect.reportData, td.reportData)) {
+      throw new QuoteError('binding-mismatch', 'report_data is not bound to this connection (keys or nonce differ)')
+    }
+  }
+}
