@@ -12,13 +12,16 @@ export default {
     productionIgnorePatterns: [
       '/test',
       '/bench',
+      '/scripts',
       '/dist',
       '.aegir.js'
     ],
     ignore: [
       // ships the Node 24 binary that npm scripts run on (the machine's Node is 20)
       'node',
-      '@types/node'
+      '@types/node',
+      // tests run its platform binary (@foundry-rs/anvil-linux-amd64) directly, to own the pid
+      '@foundry-rs/anvil'
     ]
   }
 }

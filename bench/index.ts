@@ -7,10 +7,12 @@ import { cpus, totalmem } from 'node:os'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { quoteBench } from './quote.ts'
+import { simBench } from './sim.ts'
 import type { BenchSection } from './harness.ts'
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
-  quote: quoteBench
+  quote: quoteBench,
+  sim: simBench
 }
 
 const { values } = parseArgs({

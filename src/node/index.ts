@@ -4,3 +4,4 @@
  */
 export * from './config-file.ts'
 export * from './candidate-file.ts'
+export * from './store.ts'

@@ -140,6 +140,8 @@ export const OpenSlot = new ContainerType({
   prevRandao: Bytes32,
   gasLimit: Uint64,
   leaderIndex: Uint16,
+  /** how many AcceptHint commands follow: the slot's inputs are complete once they have */
+  hintCount: Uint16,
   unsealed: Transactions,
   auctionWinner: Bundle
 }, { typeName: 'OpenSlot' })
@@ -151,16 +153,22 @@ export const HintAccept = new ContainerType({
   hint: HintBundle
 }, { typeName: 'HintAccept' })
 
+export const SignerIndices = new ListBasicType(Uint16, MAX_COMMITTEE_SIZE, { typeName: 'SignerIndices' })
+
+/**
+ * Seals a slot: the agreed output and exactly whose signatures go into the aggregate, so every member
+ * applying it builds byte-identical candidates.
+ */
 export const SealCommit = new ContainerType({
   slot: Uint64,
-  outputHash: Bytes32
+  outputHash: Bytes32,
+  /** roster indices of the signers, strictly ascending */
+  signers: SignerIndices
 }, { typeName: 'SealCommit' })
 
 export const MarkDone = new ContainerType({
   slot: Uint64
 }, { typeName: 'MarkDone' })
-
-export const SignerIndices = new ListBasicType(Uint16, MAX_COMMITTEE_SIZE)
 
 export type BundleValue = ValueOf<typeof Bundle>
 export type HintBundleValue = ValueOf<typeof HintBundle>

@@ -1,0 +1,83 @@
+/**
+ * Section `sim`: the same 200- and 800-transaction workloads (ETH + ERC-20 transfers, some reverting)
+ * simulated by src/core (cold: parent state over RPC; warm: parent cache filled) and mined by anvil
+ * (`evm_mine`, revm), in one run on one machine.
+ */
+import { bytesToHex } from '@ethereumjs/util'
+import { ChainRpc, ParentState, parentHeaderOf, rpcStateSource } from '../src/chain/index.ts'
+import { simulateSlot } from '../src/core/index.ts'
+import { Anvil } from '../test/fixtures/anvil.ts'
+import { mixedTransactions, prepareChain, RULES } from '../test/fixtures/chain-workload.ts'
+import { percentile, round, table } from './harness.ts'
+import type { BenchSection } from './harness.ts'
+import type { RpcBlock } from '../src/chain/index.ts'
+import type { SlotInputs } from '../src/core/index.ts'
+
+export async function simBench (): Promise<BenchSection> {
+  const anvil = await Anvil.start({ noMining: true, order: 'fifo' })
+  try {
+    const rpc = new ChainRpc(anvil.url)
+    const chain = await prepareChain(anvil, 200, 'bench')
+    const rows: Array<Record<string, number>> = []
+    for (const count of [200, 800]) {
+      const parent = await anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+      const start = [...chain.workload.nonces]
+      const txs = mixedTransactions(chain.workload, chain.token, count)
+      const inputs: SlotInputs = {
+        parent: parentHeaderOf(parent),
+        env: { timestamp: BigInt(parent.timestamp) + 12n, feeRecipient: new Uint8Array(20).fill(0xfe), prevRandao: new Uint8Array(32).fill(7), gasLimit: 60_000_000n },
+        auctionWinner: { txs, revertProtected: false },
+        hints: [],
+        unsealed: []
+      }
+      const cold = new ParentState(rpc, BigInt(parent.number))
+      let t0 = performance.now()
+      const first = await simulateSlot(inputs, RULES, rpcStateSource(cold))
+      const coreColdMs = performance.now() - t0
+      const warmTimes: number[] = []
+      for (let i = 0; i < 5; i++) {
+        t0 = performance.now()
+        await simulateSlot(inputs, RULES, rpcStateSource(cold))
+        warmTimes.push(performance.now() - t0)
+      }
+      const coreWarmMs = percentile(warmTimes, 50)
+      const gas = Number(first.gasUsed)
+
+      const anvilTimes: number[] = []
+      let anvilGas = 0
+      for (let i = 0; i < 5; i++) {
+        const snapshot = await anvil.rpc<string>('evm_snapshot')
+        for (const raw of txs) {
+          await anvil.rpc('eth_sendRawTransaction', [bytesToHex(raw)])
+        }
+        t0 = performance.now()
+        await anvil.rpc('evm_mine')
+        anvilTimes.push(performance.now() - t0)
+        anvilGas = Number(BigInt((await anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])).gasUsed))
+        await anvil.rpc('evm_revert', [snapshot])
+      }
+      chain.workload.nonces.splice(0, chain.workload.nonces.length, ...start)
+      const anvilMs = percentile(anvilTimes, 50)
+      const coreWarmMgasPerSec = gas / coreWarmMs / 1000
+      const anvilMgasPerSec = anvilGas / anvilMs / 1000
+      rows.push({
+        txs: count,
+        gas,
+        coreColdMs: round(coreColdMs),
+        coreWarmMs: round(coreWarmMs),
+        coreWarmMgasPerSec: round(coreWarmMgasPerSec),
+        anvilMgasPerSec: round(anvilMgasPerSec),
+        anvilOverCore: round(anvilMgasPerSec / coreWarmMgasPerSec),
+        sameGasAsAnvil: gas === anvilGas ? 1 : 0
+      })
+    }
+    return {
+      json: { workloads: rows },
+      markdown: table(['txs', 'gas', 'core cold ms', 'core warm ms', 'core warm Mgas/s', 'anvil Mgas/s', 'anvil ÷ core', 'same gas'],
+        rows.map(r => [r.txs, r.gas, r.coreColdMs, r.coreWarmMs, r.coreWarmMgasPerSec, r.anvilMgasPerSec, r.anvilOverCore, r.sameGasAsAnvil === 1 ? 'yes' : 'no'])) +
+        '\n\nTargets: anvil ÷ core ≤ 12; cold 200-tx slot ≤ 300 ms. anvil time is `evm_mine` alone (transactions already in its pool).'
+    }
+  } finally {
+    await anvil.stop()
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * src/chain — the chain-RPC bridge: JSON-RPC to the one pinned endpoint, head observation into slot
+ * boundaries, and parent state for simulation (an RPC-backed state manager over a shared per-parent
+ * read cache). The only place atelier reaches outside the committee. May import src/proto only.
+ */
+export * from './errors.ts'
+export * from './types.ts'
+export * from './rpc-client.ts'
+export * from './head-watcher.ts'
+export * from './parent-state.ts'
+export * from './pinned-state-manager.ts'
+export * from './state-source.ts'
+export * from './chain-info.ts'

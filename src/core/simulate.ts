@@ -1,0 +1,376 @@
+/**
+ * Simulates one slot: decode, order canonically, execute on the parent state with every
+ * non-deterministic input pinned from the slot inputs, and report the body, per-transaction outcomes,
+ * gas and the receipts and transactions roots. Deterministic for a given state source: the same inputs
+ * give the same bytes in any process.
+ */
+import { createBlock, createBlockHeader, genTransactionsTrieRoot } from '@ethereumjs/block'
+import { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { RLP } from '@ethereumjs/rlp'
+import { Address, bigIntToAddressBytes, bigIntToBytes, bytesToHex, createAddressFromString, setLengthLeft } from '@ethereumjs/util'
+import { createVM, encodeReceipt, runTx } from '@ethereumjs/vm'
+import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
+import { makeCommon } from './chain-rules.ts'
+import { decodeTransaction } from './decode.ts'
+import { effectiveTip, orderPool } from './ordering.ts'
+import type { ChainRules } from './chain-rules.ts'
+import type { DecodedTx } from './decode.ts'
+import type { BundleValue, CandidateHeaderValue } from '../proto/index.ts'
+import type { Block, BlockHeader } from '@ethereumjs/block'
+import type { Common, StateManagerInterface } from '@ethereumjs/common'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import type { VM } from '@ethereumjs/vm'
+
+export interface ParentHeader {
+  number: bigint
+  hash: Uint8Array
+  timestamp: bigint
+  gasLimit: bigint
+  gasUsed: bigint
+  baseFeePerGas: bigint
+  excessBlobGas?: bigint
+  blobGasUsed?: bigint
+}
+
+/** What the slot leader fixes for everyone in OpenSlot. */
+export interface SlotEnvironment {
+  timestamp: bigint
+  feeRecipient: Uint8Array
+  prevRandao: Uint8Array
+  gasLimit: bigint
+}
+
+export interface HintInput {
+  id: Uint8Array
+  bundle: BundleValue
+}
+
+export interface SlotInputs {
+  parent: ParentHeader
+  env: SlotEnvironment
+  auctionWinner?: BundleValue
+  /** accepted hints, in acceptance order */
+  hints: HintInput[]
+  unsealed: Uint8Array[]
+}
+
+/** Parent state and history, injected: core itself does no I/O. */
+export interface StateSource {
+  /** a fresh write overlay on the parent state */
+  stateManager(common: Common): StateManagerInterface
+  blockHash(number: bigint): Promise<Uint8Array>
+  /** optional: warm every listed account in one round trip */
+  prefetch?(addresses: string[]): Promise<void>
+}
+
+export type TxOrigin = 'auction' | 'hint' | 'pool'
+
+export interface IncludedTx {
+  hash: string
+  sender: string
+  origin: TxOrigin
+  gasUsed: bigint
+  status: 0 | 1
+}
+
+export interface ExcludedTx {
+  hash: string
+  origin: TxOrigin
+  reason: string
+}
+
+export interface SlotResult {
+  body: Uint8Array[]
+  included: IncludedTx[]
+  excluded: ExcludedTx[]
+  gasUsed: bigint
+  baseFeePerGas: bigint
+  receiptsRoot: Uint8Array
+  transactionsRoot: Uint8Array
+  hintsApplied: Uint8Array[]
+  header: CandidateHeaderValue
+}
+
+interface Unit {
+  origin: TxOrigin
+  revertProtected: boolean
+  hintId?: Uint8Array
+  txs: DecodedTx[]
+}
+
+/** The parent as ethereumjs sees it: base fee and blob gas of the child follow from it. */
+function parentBlockHeader (parent: ParentHeader, common: Common): BlockHeader {
+  return createBlockHeader({
+    number: parent.number,
+    timestamp: parent.timestamp,
+    gasLimit: parent.gasLimit,
+    gasUsed: parent.gasUsed,
+    baseFeePerGas: parent.baseFeePerGas,
+    excessBlobGas: parent.excessBlobGas ?? 0n,
+    blobGasUsed: parent.blobGasUsed ?? 0n
+  }, { common, skipConsensusFormatValidation: true })
+}
+
+const keccak = (b: Uint8Array): Uint8Array => keccak256(b)
+
+/** Decodes and orders a slot's inputs into execution units (a bundle, or one pool transaction). */
+function collectUnits (inputs: SlotInputs, common: Common, baseFee: bigint): { units: Unit[], excluded: ExcludedTx[] } {
+  const excluded: ExcludedTx[] = []
+  const decodeAll = (raws: Uint8Array[], origin: TxOrigin): DecodedTx[] | undefined => {
+    const out: DecodedTx[] = []
+    let failed = false
+    for (const raw of raws) {
+      const d = decodeTransaction(raw, common, keccak)
+      if (d.ok) {
+        out.push(d.value)
+      } else {
+        excluded.push({ hash: d.hash, origin, reason: d.reason })
+        failed = true
+      }
+    }
+    return failed ? undefined : out
+  }
+
+  const units: Unit[] = []
+  const bundleUnit = (bundle: BundleValue, origin: TxOrigin, hintId?: Uint8Array): void => {
+    const txs = decodeAll(bundle.txs, origin)
+    if (txs == null) {
+      // a bundle lands whole or not at all: one undecodable member drops the rest
+      for (const raw of bundle.txs) {
+        const d = decodeTransaction(raw, common, keccak)
+        if (d.ok) {
+          excluded.push({ hash: d.value.hash, origin, reason: 'bundle has an undecodable transaction' })
+        }
+      }
+      return
+    }
+    units.push({ origin, revertProtected: bundle.revertProtected, hintId, txs })
+  }
+  if (inputs.auctionWinner != null) {
+    bundleUnit(inputs.auctionWinner, 'auction')
+  }
+  for (const hint of inputs.hints) {
+    bundleUnit(hint.bundle, 'hint', hint.id)
+  }
+  const pool = orderPool(inputs.unsealed.flatMap(raw => {
+    const d = decodeTransaction(raw, common, keccak)
+    if (!d.ok) {
+      excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason })
+      return []
+    }
+    return [d.value]
+  }), baseFee)
+  for (const d of pool.dropped) {
+    excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason })
+  }
+  for (const tx of pool.ordered) {
+    units.push({ origin: 'pool', revertProtected: false, txs: [tx] })
+  }
+
+  return { units, excluded }
+}
+
+interface Executed {
+  body: Uint8Array[]
+  bodyTxs: TypedTransaction[]
+  included: IncludedTx[]
+  receipts: Uint8Array[]
+  hintsApplied: Uint8Array[]
+  gasUsed: bigint
+}
+
+/**
+ * Runs the units in order. Each unit runs inside a state checkpoint: a revert-protected bundle with a
+ * reverted or invalid member is rolled back whole; otherwise invalid transactions are skipped alone.
+ */
+async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigint, baseFee: bigint, excluded: ExcludedTx[]): Promise<Executed> {
+  const seen = new Set<string>()
+  const body: Uint8Array[] = []
+  const bodyTxs: TypedTransaction[] = []
+  const included: IncludedTx[] = []
+  const receipts: Uint8Array[] = []
+  const hintsApplied: Uint8Array[] = []
+  let gasUsed = 0n
+
+  for (const unit of units) {
+    await vm.stateManager.checkpoint()
+    const staged: Array<{ d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array }> = []
+    const stagedExcluded: ExcludedTx[] = []
+    let failed: string | undefined
+    let unitGas = gasUsed
+    for (const d of unit.txs) {
+      if (seen.has(d.hash) || staged.some(s => s.d.hash === d.hash)) {
+        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate' })
+        continue
+      }
+      if (unitGas + d.tx.gasLimit > gasLimit) {
+        failed = 'block gas limit reached'
+        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: failed })
+        if (unit.revertProtected) { break }
+        continue
+      }
+      try {
+        const result = await runTx(vm, { tx: d.tx, block, blockGasUsed: unitGas, skipHardForkValidation: true })
+        const status = result.execResult.exceptionError == null ? 1 : 0
+        unitGas += result.totalGasSpent
+        staged.push({ d, gas: result.totalGasSpent, status, receipt: encodeReceipt(result.receipt, d.tx.type) })
+        if (status === 0 && unit.revertProtected) {
+          failed = `reverted: ${result.execResult.exceptionError?.error ?? 'revert'}`
+          break
+        }
+      } catch (err) {
+        failed = invalidReason(err, d, baseFee)
+        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: failed })
+        if (unit.revertProtected) { break }
+      }
+    }
+    if (unit.revertProtected && failed != null) {
+      await vm.stateManager.revert()
+      const reason = `revert-protected bundle excluded whole (${failed})`
+      for (const d of unit.txs) {
+        excluded.push({ hash: d.hash, origin: unit.origin, reason })
+      }
+      continue
+    }
+    await vm.stateManager.commit()
+    excluded.push(...stagedExcluded)
+    for (const s of staged) {
+      seen.add(s.d.hash)
+      body.push(s.d.raw)
+      bodyTxs.push(s.d.tx)
+      receipts.push(s.receipt)
+      included.push({ hash: s.d.hash, sender: s.d.sender, origin: unit.origin, gasUsed: s.gas, status: s.status })
+    }
+    gasUsed = unitGas
+    if (unit.hintId != null && staged.length > 0) {
+      hintsApplied.push(unit.hintId)
+    }
+  }
+
+  return { body, bodyTxs, included, receipts, hintsApplied, gasUsed }
+}
+
+export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, source: StateSource): Promise<SlotResult> {
+  const common = makeCommon(rules)
+  const parentHeader = parentBlockHeader(inputs.parent, common)
+  const baseFee = parentHeader.calcNextBaseFee()
+  const { units, excluded } = collectUnits(inputs, common, baseFee)
+
+  const stateManager = source.stateManager(common)
+  const coinbase = bytesToHex(inputs.env.feeRecipient)
+  if (source.prefetch != null) {
+    const addresses = new Set<string>([coinbase])
+    for (const u of units) {
+      for (const t of u.txs) {
+        addresses.add(t.sender)
+        if (t.tx.to != null) {
+          addresses.add(t.tx.to.toString())
+        }
+      }
+    }
+    await source.prefetch([...addresses].sort())
+  }
+
+  const number = inputs.parent.number + 1n
+  const block = createBlock({
+    header: {
+      number,
+      parentHash: inputs.parent.hash,
+      coinbase: inputs.env.feeRecipient,
+      timestamp: inputs.env.timestamp,
+      gasLimit: inputs.env.gasLimit,
+      baseFeePerGas: baseFee,
+      mixHash: inputs.env.prevRandao,
+      difficulty: 0n,
+      excessBlobGas: parentHeader.calcNextExcessBlobGas(common),
+      parentBeaconBlockRoot: new Uint8Array(32)
+    }
+  }, { common, skipConsensusFormatValidation: true })
+  const vm = await createVM({
+    common,
+    stateManager,
+    // BLOCKHASH reads the real chain through the pinned RPC (the default answers zero)
+    blockchain: {
+      getBlock: async (n: bigint | number) => {
+        const hash = await source.blockHash(BigInt(n))
+        return { hash: () => hash }
+      },
+      shallowCopy () { return this }
+    } as never
+  })
+  await writeSystemHistory(vm, common, number, inputs.parent.hash, inputs.env.timestamp)
+
+  const { body, bodyTxs, included, receipts, hintsApplied, gasUsed } = await executeUnits(vm, block, units, inputs.env.gasLimit, baseFee, excluded)
+
+  const receiptsRoot = await trieRoot(receipts)
+  const transactionsRoot = await genTransactionsTrieRoot(bodyTxs, new MerklePatriciaTrie({ common }))
+  return {
+    body,
+    included,
+    excluded,
+    gasUsed,
+    baseFeePerGas: baseFee,
+    receiptsRoot,
+    transactionsRoot,
+    hintsApplied,
+    header: {
+      number: Number(number),
+      parentHash: inputs.parent.hash,
+      feeRecipient: inputs.env.feeRecipient,
+      timestamp: Number(inputs.env.timestamp),
+      prevRandao: inputs.env.prevRandao,
+      gasLimit: Number(inputs.env.gasLimit),
+      gasUsed: Number(gasUsed),
+      baseFeePerGas: baseFee,
+      receiptsRoot,
+      transactionsRoot
+    }
+  }
+}
+
+/** EIP-4788's beacon roots contract */
+const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
+
+/**
+ * The pre-transaction system writes a block performs: EIP-2935 (parent hash into the history
+ * contract) and EIP-4788 (beacon root). runTx alone skips them; anvil does them.
+ */
+async function writeSystemHistory (vm: VM, common: Common, number: bigint, parentHash: Uint8Array, timestamp: bigint): Promise<void> {
+  if (common.isActivatedEIP(4788)) {
+    if ((await vm.stateManager.getCode(BEACON_ROOTS_ADDRESS)).length > 0) {
+      const window = BigInt(common.param('historicalRootsLength'))
+      const index = timestamp % window
+      await vm.stateManager.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index), 32), bigIntToBytes(timestamp))
+      await vm.stateManager.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index + window), 32), new Uint8Array(32))
+    }
+  }
+  if (common.isActivatedEIP(2935)) {
+    const addr = new Address(bigIntToAddressBytes(common.param('historyStorageAddress')))
+    if ((await vm.stateManager.getCode(addr)).length > 0) {
+      const key = setLengthLeft(bigIntToBytes((number - 1n) % common.param('historyServeWindow')), 32)
+      await vm.stateManager.putStorage(addr, key, parentHash)
+    }
+  }
+}
+
+function invalidReason (err: unknown, d: DecodedTx, baseFee: bigint): string {
+  const message = (err as Error).message.split('\n')[0]
+  if (/nonce/i.test(message)) {
+    return `invalid nonce ${d.nonce}: ${message.slice(0, 160)}`
+  }
+  if (/balance/i.test(message)) {
+    return 'sender balance too low'
+  }
+  if (effectiveTip(d.tx, baseFee) < 0n) {
+    return 'fee cap below the base fee'
+  }
+  return `invalid: ${message.slice(0, 200)}`
+}
+
+async function trieRoot (values: Uint8Array[]): Promise<Uint8Array> {
+  const trie = new MerklePatriciaTrie()
+  for (let i = 0; i < values.length; i++) {
+    await trie.put(RLP.encode(i), values[i])
+  }
+  return trie.root()
+}

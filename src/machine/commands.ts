@@ -1,0 +1,44 @@
+import type { HintAcceptValue, MarkDoneValue, OpenSlotValue, SealCommitValue, SimOutputValue } from '../proto/index.ts'
+
+export type Command =
+  | { type: 'OpenSlot', value: OpenSlotValue }
+  | { type: 'AcceptHint', value: HintAcceptValue }
+  | { type: 'SubmitSimulation', value: SimOutputValue }
+  | { type: 'SealCandidate', value: SealCommitValue }
+  | { type: 'MarkDone', value: MarkDoneValue }
+
+export type Query =
+  | { type: 'OpenSlots' }
+  | { type: 'HintsFor', slot: number }
+  | { type: 'SimulationAgreement', slot: number }
+  | { type: 'CandidateFor', slot: number }
+
+export type RejectCode =
+  | 'slot-exists'
+  | 'slot-not-open'
+  | 'slot-sealed'
+  | 'slot-done'
+  | 'hint-slot-mismatch'
+  | 'hint-sequence'
+  | 'hint-duplicate'
+  | 'cobuilder-not-allowed'
+  | 'bad-hint-signature'
+  | 'unknown-member'
+  | 'bad-simulation-signature'
+  | 'duplicate-simulation'
+  | 'equivocation'
+  | 'no-agreement'
+  | 'bad-signer-set'
+  | 'local-divergence'
+  | 'already-sealed'
+  | 'malformed'
+
+export type ApplyResult =
+  | { ok: true }
+  | { ok: false, code: RejectCode, reason: string }
+
+export const accepted: ApplyResult = { ok: true }
+
+export function rejected (code: RejectCode, reason: string): ApplyResult {
+  return { ok: false, code, reason }
+}

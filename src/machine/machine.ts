@@ -1,0 +1,319 @@
+/**
+ * AtelierMachine: the committee's replicated state machine. State changes only through `apply`;
+ * members that apply the same command sequence hold byte-identical candidates.
+ *
+ * Invariants (each has its own test): one candidate per slot; the body is a deterministic function of
+ * the committed inputs (OpenSlot + AcceptHints, simulated by src/core); a minority output never seals;
+ * every output that differs from the agreed one counts in `divergenceTotal`.
+ */
+import {
+  blsAggregate, blsVerify, candidateSigningRoot, equalBytes, hintId, toHex, verifyHintSignature
+} from '../proto/index.ts'
+import { accepted, rejected } from './commands.ts'
+import type { ApplyResult, Command, Query } from './commands.ts'
+import type { SlotResult } from '../core/index.ts'
+import type {
+  CandidateValue, HintAcceptValue, OpenSlotValue, SealCommitValue, SimOutputValue
+} from '../proto/index.ts'
+
+/** Everything a slot's simulation depends on, as committed through commands. */
+export interface SlotSpec {
+  open: OpenSlotValue
+  hints: HintAcceptValue[]
+}
+
+export interface MachineOptions {
+  /** the pinned committee's BLS keys, roster order */
+  roster: Uint8Array[]
+  /** `config.signature()` bytes: the signing domain */
+  fingerprint: Uint8Array
+  /** co-builder addresses allowed to hint; undefined = any co-builder admitted by the network */
+  coBuilderAcl?: Uint8Array[]
+  /** deterministic simulation of a slot's committed inputs (src/core over the pinned chain) */
+  simulate(spec: SlotSpec): Promise<SlotResult>
+  /** called for every divergent output, for the operator's `simulation_divergence_total` */
+  onDivergence?(slot: number, memberIndex: number): void
+}
+
+export interface Agreement {
+  outputHash?: Uint8Array
+  /** members behind the agreed hash, ascending */
+  members: number[]
+  tallies: Array<{ outputHash: Uint8Array, members: number[] }>
+}
+
+interface SlotState {
+  open: OpenSlotValue
+  hints: HintAcceptValue[]
+  hintIds: Set<string>
+  outputs: Map<number, SimOutputValue>
+  agreed?: Uint8Array
+  candidate?: CandidateValue
+}
+
+export type QueryResult<Q extends Query> =
+  Q extends { type: 'OpenSlots' } ? number[] :
+    Q extends { type: 'HintsFor' } ? HintAcceptValue[] :
+      Q extends { type: 'SimulationAgreement' } ? Agreement | undefined :
+        Q extends { type: 'CandidateFor' } ? CandidateValue | undefined : never
+
+export class AtelierMachine {
+  readonly #o: MachineOptions
+  readonly #slots = new Map<number, SlotState>()
+  readonly #done = new Set<number>()
+  readonly #results = new Map<string, Promise<SlotResult>>()
+  #queue: Promise<unknown> = Promise.resolve()
+  divergenceTotal = 0
+  equivocationTotal = 0
+
+  constructor (options: MachineOptions) {
+    this.#o = options
+  }
+
+  get committeeSize (): number {
+    return this.#o.roster.length
+  }
+
+  /** Applies one command; commands are applied one at a time, in call order. */
+  async apply (command: Command): Promise<ApplyResult> {
+    const run = async (): Promise<ApplyResult> => this.#apply(command)
+    const next = this.#queue.then(run, run)
+    this.#queue = next.catch(() => {})
+    return next
+  }
+
+  query<Q extends Query>(q: Q): QueryResult<Q> {
+    switch (q.type) {
+      case 'OpenSlots':
+        return [...this.#slots.keys()].sort((a, b) => a - b) as QueryResult<Q>
+      case 'HintsFor':
+        return [...(this.#slots.get(q.slot)?.hints ?? [])] as QueryResult<Q>
+      case 'SimulationAgreement':
+        return this.#agreement(q.slot) as QueryResult<Q>
+      case 'CandidateFor':
+        return this.#slots.get(q.slot)?.candidate as QueryResult<Q>
+      default:
+        throw new Error('unknown query')
+    }
+  }
+
+  /** The committed inputs of an open slot. */
+  slotSpec (slot: number): SlotSpec | undefined {
+    const s = this.#slots.get(slot)
+    return s == null ? undefined : { open: s.open, hints: [...s.hints] }
+  }
+
+  /** True once the slot's OpenSlot and all the hints it announced are applied. */
+  inputsComplete (slot: number): boolean {
+    const s = this.#slots.get(slot)
+    return s != null && s.hints.length === s.open.hintCount
+  }
+
+  /** Simulates the slot's committed inputs (memoized); only once they are complete. */
+  async simulate (slot: number): Promise<SlotResult> {
+    const spec = this.slotSpec(slot)
+    if (spec == null || !this.inputsComplete(slot)) {
+      throw new Error(`slot ${slot} is not open with complete inputs`)
+    }
+    const key = `${slot}`
+    let p = this.#results.get(key)
+    if (p == null) {
+      p = this.#o.simulate(spec)
+      this.#results.set(key, p)
+      p.catch(() => { this.#results.delete(key) })
+    }
+    return p
+  }
+
+  /** The unsigned candidate a simulation result stands for, and its signing root (= output hash). */
+  candidateOf (slot: number, result: SlotResult): { candidate: CandidateValue, outputHash: Uint8Array } {
+    const s = this.#slots.get(slot)
+    if (s == null) {
+      throw new Error(`slot ${slot} is not open`)
+    }
+    const candidate: CandidateValue = {
+      slot,
+      parentHash: s.open.parent,
+      header: result.header,
+      body: result.body,
+      hintsApplied: result.hintsApplied,
+      builderSig: new Uint8Array(96),
+      committeeRoster: []
+    }
+    return { candidate, outputHash: candidateSigningRoot(candidate, this.#o.fingerprint) }
+  }
+
+  async #apply (command: Command): Promise<ApplyResult> {
+    switch (command.type) {
+      case 'OpenSlot': return this.#openSlot(command.value)
+      case 'AcceptHint': return this.#acceptHint(command.value)
+      case 'SubmitSimulation': return this.#submitSimulation(command.value)
+      case 'SealCandidate': return this.#seal(command.value)
+      case 'MarkDone': return this.#markDone(command.value.slot)
+      default: return rejected('malformed', 'unknown command')
+    }
+  }
+
+  #openSlot (open: OpenSlotValue): ApplyResult {
+    if (this.#done.has(open.slot)) {
+      return rejected('slot-done', `slot ${open.slot} was already garbage-collected`)
+    }
+    if (this.#slots.has(open.slot)) {
+      return rejected('slot-exists', `slot ${open.slot} is already open`)
+    }
+    if (open.leaderIndex >= this.committeeSize) {
+      return rejected('unknown-member', `leader index ${open.leaderIndex} is outside the roster of ${this.committeeSize}`)
+    }
+    this.#slots.set(open.slot, { open, hints: [], hintIds: new Set(), outputs: new Map() })
+    return accepted
+  }
+
+  #acceptHint (accept: HintAcceptValue): ApplyResult {
+    const s = this.#slots.get(accept.slot)
+    if (s == null) {
+      return rejected('slot-not-open', `slot ${accept.slot} is not open`)
+    }
+    if (s.candidate != null) {
+      return rejected('slot-sealed', `slot ${accept.slot} is sealed`)
+    }
+    if (accept.hint.slot !== accept.slot) {
+      return rejected('hint-slot-mismatch', `hint is for slot ${accept.hint.slot}, not ${accept.slot}`)
+    }
+    if (accept.sequence !== s.hints.length || accept.sequence >= s.open.hintCount) {
+      return rejected('hint-sequence', `hint sequence ${accept.sequence}, expected ${s.hints.length} of ${s.open.hintCount}`)
+    }
+    const acl = this.#o.coBuilderAcl
+    if (acl != null && !acl.some(a => equalBytes(a, accept.hint.coBuilder))) {
+      return rejected('cobuilder-not-allowed', `co-builder 0x${toHex(accept.hint.coBuilder)} is not in the acl`)
+    }
+    if (!verifyHintSignature(accept.hint, this.#o.fingerprint)) {
+      return rejected('bad-hint-signature', `hint signature does not recover co-builder 0x${toHex(accept.hint.coBuilder)}`)
+    }
+    const id = toHex(hintId(accept.hint))
+    if (s.hintIds.has(id)) {
+      return rejected('hint-duplicate', `hint ${id.slice(0, 16)}… already accepted`)
+    }
+    s.hintIds.add(id)
+    s.hints.push(accept)
+    return accepted
+  }
+
+  #submitSimulation (out: SimOutputValue): ApplyResult {
+    const s = this.#slots.get(out.slot)
+    if (s == null) {
+      return rejected(this.#done.has(out.slot) ? 'slot-done' : 'slot-not-open', `slot ${out.slot} is not open`)
+    }
+    if (s.candidate != null) {
+      return rejected('slot-sealed', `slot ${out.slot} is sealed`)
+    }
+    const pk = this.#o.roster[out.memberIndex]
+    if (pk == null) {
+      return rejected('unknown-member', `member index ${out.memberIndex} is outside the roster of ${this.committeeSize}`)
+    }
+    if (!blsVerify(pk, out.outputHash, out.signature)) {
+      return rejected('bad-simulation-signature', `member ${out.memberIndex}'s signature does not verify over its output hash`)
+    }
+    const previous = s.outputs.get(out.memberIndex)
+    if (previous != null) {
+      if (equalBytes(previous.outputHash, out.outputHash)) {
+        return rejected('duplicate-simulation', `member ${out.memberIndex} already submitted this output`)
+      }
+      this.equivocationTotal++
+      return rejected('equivocation', `member ${out.memberIndex} submitted a second, different output for slot ${out.slot}`)
+    }
+    s.outputs.set(out.memberIndex, out)
+    if (s.agreed != null) {
+      if (!equalBytes(s.agreed, out.outputHash)) {
+        this.#diverged(out.slot, out.memberIndex)
+      }
+      return accepted
+    }
+    const agreement = this.#agreement(out.slot)
+    if (agreement?.outputHash != null) {
+      s.agreed = agreement.outputHash
+      for (const [index, o] of s.outputs) {
+        if (!equalBytes(o.outputHash, agreement.outputHash)) {
+          this.#diverged(out.slot, index)
+        }
+      }
+    }
+    return accepted
+  }
+
+  #diverged (slot: number, memberIndex: number): void {
+    this.divergenceTotal++
+    this.#o.onDivergence?.(slot, memberIndex)
+  }
+
+  async #seal (commit: SealCommitValue): Promise<ApplyResult> {
+    const s = this.#slots.get(commit.slot)
+    if (s == null) {
+      return rejected(this.#done.has(commit.slot) ? 'slot-done' : 'slot-not-open', `slot ${commit.slot} is not open`)
+    }
+    if (s.candidate != null) {
+      return rejected('already-sealed', `slot ${commit.slot} already has a candidate`)
+    }
+    const n = this.committeeSize
+    if (commit.signers.length * 2 <= n) {
+      return rejected('no-agreement', `${commit.signers.length} of ${n} is not a strict majority`)
+    }
+    for (let i = 0; i < commit.signers.length; i++) {
+      const index = commit.signers[i]
+      if (i > 0 && index <= commit.signers[i - 1]) {
+        return rejected('bad-signer-set', 'signer indices must be strictly ascending')
+      }
+      const out = s.outputs.get(index)
+      if (out == null || !equalBytes(out.outputHash, commit.outputHash)) {
+        return rejected('bad-signer-set', `member ${index} has no recorded output with the sealed hash`)
+      }
+    }
+    if (!this.inputsComplete(commit.slot)) {
+      return rejected('slot-not-open', `slot ${commit.slot} still waits for ${s.open.hintCount - s.hints.length} announced hints`)
+    }
+    const result = await this.simulate(commit.slot)
+    if (s.candidate != null) {
+      // sealed while this one simulated (commands are serialized, so only via a re-entrant caller)
+      return rejected('already-sealed', `slot ${commit.slot} already has a candidate`)
+    }
+    const { candidate, outputHash } = this.candidateOf(commit.slot, result)
+    if (!equalBytes(outputHash, commit.outputHash)) {
+      return rejected('local-divergence', `this member's simulation of slot ${commit.slot} differs from the sealed output`)
+    }
+    const outputs = commit.signers.map(i => s.outputs.get(i) as SimOutputValue)
+    s.candidate = {
+      ...candidate,
+      builderSig: blsAggregate(outputs.map(o => o.signature)),
+      committeeRoster: commit.signers.map(i => this.#o.roster[i])
+    }
+    return accepted
+  }
+
+  #markDone (slot: number): ApplyResult {
+    if (this.#done.has(slot)) {
+      return rejected('slot-done', `slot ${slot} is already done`)
+    }
+    this.#slots.delete(slot)
+    this.#results.delete(`${slot}`)
+    this.#done.add(slot)
+    return accepted
+  }
+
+  #agreement (slot: number): Agreement | undefined {
+    const s = this.#slots.get(slot)
+    if (s == null) {
+      return undefined
+    }
+    const tallies = new Map<string, { outputHash: Uint8Array, members: number[] }>()
+    for (const [index, o] of s.outputs) {
+      const key = toHex(o.outputHash)
+      const t = tallies.get(key) ?? { outputHash: o.outputHash, members: [] }
+      t.members.push(index)
+      tallies.set(key, t)
+    }
+    const list = [...tallies.values()].map(t => ({ ...t, members: t.members.sort((a, b) => a - b) }))
+      .sort((a, b) => b.members.length - a.members.length || toHex(a.outputHash).localeCompare(toHex(b.outputHash)))
+    const top = list[0]
+    const agreed = top != null && top.members.length * 2 > this.committeeSize ? top : undefined
+    return { outputHash: agreed?.outputHash, members: agreed?.members ?? [], tallies: list }
+  }
+}

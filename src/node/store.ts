@@ -1,0 +1,96 @@
+/**
+ * The member's embedded store (LevelDB through classic-level, as Lodestar): sealed candidates by slot,
+ * the signing record, and small metadata. Slot keys are big-endian so LevelDB's byte order is slot
+ * order and range reads serve sync requests directly.
+ */
+import { ClassicLevel } from 'classic-level'
+import { decodeMessage, encodeMessage } from '../proto/index.ts'
+import type { SigningRecord } from '../machine/index.ts'
+import type { CandidateValue } from '../proto/index.ts'
+
+type Db = ClassicLevel<Uint8Array, Uint8Array>
+
+const PREFIX = { candidate: 0x01, signing: 0x02, meta: 0x03 } as const
+
+function slotKey (prefix: number, slot: number): Uint8Array {
+  const key = new Uint8Array(9)
+  key[0] = prefix
+  new DataView(key.buffer).setBigUint64(1, BigInt(slot))
+  return key
+}
+
+function slotOf (key: Uint8Array): number {
+  return Number(new DataView(key.buffer, key.byteOffset, key.byteLength).getBigUint64(1))
+}
+
+export class NodeStore {
+  readonly db: Db
+
+  private constructor (db: Db) {
+    this.db = db
+  }
+
+  static async open (dir: string): Promise<NodeStore> {
+    const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+    await db.open()
+    return new NodeStore(db)
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+
+  /** Stores a sealed candidate; a slot keeps its first candidate (returns false for any other). */
+  async putCandidate (candidate: CandidateValue): Promise<boolean> {
+    const key = slotKey(PREFIX.candidate, candidate.slot)
+    if (await this.db.get(key) !== undefined) {
+      return false
+    }
+    await this.db.put(key, encodeMessage('Candidate', candidate), { sync: true })
+    return true
+  }
+
+  async getCandidate (slot: number): Promise<CandidateValue | undefined> {
+    const bytes = await this.db.get(slotKey(PREFIX.candidate, slot))
+    return bytes == null ? undefined : decodeMessage('Candidate', bytes)
+  }
+
+  /** Encoded candidates with from ≤ slot ≤ to, in slot order, at most `limit`. */
+  async candidateRange (from: number, to: number, limit: number): Promise<Array<{ slot: number, bytes: Uint8Array }>> {
+    const out: Array<{ slot: number, bytes: Uint8Array }> = []
+    for await (const [key, value] of this.db.iterator({ gte: slotKey(PREFIX.candidate, from), lte: slotKey(PREFIX.candidate, to), limit })) {
+      out.push({ slot: slotOf(key), bytes: value })
+    }
+    return out
+  }
+
+  async latestCandidateSlot (): Promise<number | undefined> {
+    const [key] = await this.db.keys({ gte: slotKey(PREFIX.candidate, 0), lt: Uint8Array.of(PREFIX.candidate + 1), reverse: true, limit: 1 }).all()
+    return key == null ? undefined : slotOf(key)
+  }
+
+  get signingRecord (): SigningRecord {
+    return {
+      get: async (slot: number) => this.db.get(slotKey(PREFIX.signing, slot)),
+      // synced before the signature exists: a crash right after signing cannot forget it
+      put: async (slot: number, root: Uint8Array) => { await this.db.put(slotKey(PREFIX.signing, slot), root, { sync: true }) }
+    }
+  }
+
+  async getMeta (name: string): Promise<string | undefined> {
+    const value = await this.db.get(metaKey(name))
+    return value == null ? undefined : new TextDecoder().decode(value)
+  }
+
+  async putMeta (name: string, value: string): Promise<void> {
+    await this.db.put(metaKey(name), new TextEncoder().encode(value), { sync: true })
+  }
+}
+
+function metaKey (name: string): Uint8Array {
+  const bytes = new TextEncoder().encode(name)
+  const key = new Uint8Array(bytes.length + 1)
+  key[0] = PREFIX.meta
+  key.set(bytes, 1)
+  return key
+}

@@ -1,0 +1,95 @@
+import { createServer } from 'node:http'
+import { expect } from 'aegir/chai'
+import { ChainRpc, detectChainInfo, HeadWatcher, ParentState, RpcError } from '../src/chain/index.ts'
+import { Anvil, freePort } from './fixtures/anvil.ts'
+import type { SlotBoundary } from '../src/chain/index.ts'
+import type { Server } from 'node:http'
+
+async function rpcError (p: Promise<unknown>): Promise<RpcError> {
+  try {
+    await p
+  } catch (err) {
+    expect(err).to.be.instanceOf(RpcError)
+    return err as RpcError
+  }
+  throw new Error('expected an RpcError')
+}
+
+describe('chain: the pinned RPC bridge', function () {
+  this.timeout(60_000)
+  let anvil: Anvil
+  let rpc: ChainRpc
+
+  before(async () => {
+    anvil = await Anvil.start()
+    rpc = new ChainRpc(anvil.url)
+  })
+
+  after(async () => {
+    await anvil?.stop()
+  })
+
+  it('calls and batches against anvil', async () => {
+    expect(await rpc.call('eth_chainId')).to.equal('0x7a69')
+    const [id, n] = await rpc.batch<[string, string]>([{ method: 'eth_chainId', params: [] }, { method: 'eth_blockNumber', params: [] }])
+    expect(id).to.equal('0x7a69')
+    expect(n).to.match(/^0x/)
+  })
+
+  it('detects chain id and hardfork (anvil 1.7.1: 31337, bpo1)', async () => {
+    expect(await detectChainInfo(rpc)).to.deep.equal({ chainId: 31337, hardfork: 'bpo1' })
+  })
+
+  it('gives typed errors: node error, unreachable, timeout, bad response', async () => {
+    expect((await rpcError(rpc.call('no_such_method'))).code).to.equal('rpc-error')
+    const closed = new ChainRpc(`http://127.0.0.1:${await freePort()}`, { attempts: 2, backoffMs: 10 })
+    expect((await rpcError(closed.call('eth_chainId'))).code).to.equal('rpc-unreachable')
+    const servers: Server[] = []
+    try {
+      const slow = createServer(() => { /* never answers */ })
+      const junk = createServer((_req, res) => { res.end('not json') })
+      servers.push(slow, junk)
+      const ports = await Promise.all(servers.map(async s => new Promise<number>(resolve => s.listen(0, '127.0.0.1', () => { resolve((s.address() as { port: number }).port) }))))
+      expect((await rpcError(new ChainRpc(`http://127.0.0.1:${ports[0]}`, { timeoutMs: 200, attempts: 1 }).call('eth_chainId'))).code).to.equal('rpc-timeout')
+      expect((await rpcError(new ChainRpc(`http://127.0.0.1:${ports[1]}`, { attempts: 1 }).call('eth_chainId'))).code).to.equal('rpc-bad-response')
+    } finally {
+      for (const s of servers) {
+        s.closeAllConnections()
+        s.close()
+      }
+    }
+    expect(() => new ChainRpc('ws://127.0.0.1:1')).to.throw(RpcError)
+  })
+
+  it('observes new heads as slot boundaries', async () => {
+    const seen: SlotBoundary[] = []
+    const watcher = new HeadWatcher(rpc, { intervalMs: 50, onSlot: b => seen.push(b) })
+    watcher.start()
+    try {
+      for (let i = 0; i < 100 && seen.length === 0; i++) { await new Promise(resolve => setTimeout(resolve, 20)) }
+      await anvil.rpc('evm_mine')
+      const before = seen.length
+      for (let i = 0; i < 100 && seen.length === before; i++) { await new Promise(resolve => setTimeout(resolve, 20)) }
+    } finally {
+      await watcher.stop()
+    }
+    expect(seen.length).to.be.at.least(2)
+    const last = seen[seen.length - 1]
+    expect(last.slot).to.equal(last.parentNumber + 1)
+    expect(last.parentHash).to.equal((await anvil.rpc<{ hash: string }>('eth_getBlockByNumber', ['latest', false])).hash)
+    expect(seen[seen.length - 2].slot).to.equal(last.slot - 1)
+  })
+
+  it('parent state: one batched prefetch, then reads served from the cache', async () => {
+    const number = BigInt(await rpc.call<string>('eth_blockNumber'))
+    const state = new ParentState(rpc, number)
+    const accounts = ['0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', '0x0000000000000000000000000000000000000001']
+    await state.prefetch(accounts)
+    expect(state.requests).to.equal(1)
+    const a = await state.account(accounts[0])
+    expect(a.balance > 0n).to.equal(true)
+    await state.code(accounts[1])
+    await state.prefetch(accounts)
+    expect(state.requests).to.equal(1)
+  })
+})
