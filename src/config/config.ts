@@ -24,6 +24,7 @@ export class Config {
   readonly readTicketKey: PublicJwk
   readonly tickets: ConfigFields['tickets']
   readonly tuning: Tuning
+  readonly attestation: ConfigFields['attestation']
   readonly json: ConfigFields
   #signature: UniqueId | undefined
 
@@ -39,6 +40,7 @@ export class Config {
     this.readTicketKey = fields.readTicketKey
     this.tickets = fields.tickets
     this.tuning = fields.tuning
+    this.attestation = fields.attestation
     Object.freeze(this.mrtdAcl)
     Object.freeze(this.committee)
   }

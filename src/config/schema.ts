@@ -54,6 +54,23 @@ export const TuningSchema = z.strictObject({
   rosterAnnounceMs: z.int().min(500).max(3_600_000).default(10_000)
 })
 
+const TCB = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded'] as const
+
+/** How quotes are judged. Local policy, not part of the fingerprint: each node decides whom it admits. */
+export const AttestationSchema = z.strictObject({
+  /** base64 DER of a root CA to trust instead of the Intel SGX Root CA: test TDs and local testnets only */
+  trustedRootCaDer: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64 DER').optional(),
+  allowedTcbStatuses: z.array(z.enum(TCB, `expected TCB statuses from: ${TCB.join(', ')}`)).min(1).default(['UpToDate']),
+  minTcbEvaluationDataNumber: z.int().min(0).optional(),
+  /** RTMR index (0–3) → required 48-byte hex value */
+  rtmrPins: z.strictObject({
+    0: hexBytes(48, 'an RTMR').optional(),
+    1: hexBytes(48, 'an RTMR').optional(),
+    2: hexBytes(48, 'an RTMR').optional(),
+    3: hexBytes(48, 'an RTMR').optional()
+  }).optional()
+})
+
 export const TicketChecksSchema = z.strictObject({
   issuer: z.string().min(1).optional(),
   audience: z.string().min(1).optional()
@@ -71,9 +88,11 @@ export const ConfigSchema = z.strictObject({
   coBuilderJwtKey: PublicJwkSchema,
   readTicketKey: PublicJwkSchema,
   tickets: TicketChecksSchema.optional(),
+  attestation: AttestationSchema.prefault({}),
   tuning: TuningSchema.prefault({})
 })
 
 export type ConfigJson = z.input<typeof ConfigSchema>
 export type ConfigFields = z.output<typeof ConfigSchema>
 export type Tuning = z.output<typeof TuningSchema>
+export type AttestationSettings = z.output<typeof AttestationSchema>

@@ -1,0 +1,187 @@
+/**
+ * One libp2p node ("plane"): TCP + attested Noise + yamux + identify + gossipsub restricted to the
+ * plane's topics. A member runs two (private and public), each with its own port and peer id; readers
+ * and co-builders run one client plane. Peers from the bootstrap list are redialled with backoff.
+ */
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { AdmissionRegistry } from './admission-registry.ts'
+import { attestedNoise } from './attested-noise.ts'
+import type { HandshakeEvent } from './attested-noise.ts'
+import type { EvidenceSource } from './evidence-source.ts'
+import type { AdmissionPolicy } from '../enclave/index.ts'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export type Verdict = 'accept' | 'ignore' | 'reject'
+
+export interface PlaneOptions {
+  name: string
+  privateKey: PrivateKey
+  listen: string[]
+  policy: AdmissionPolicy
+  evidence: EvidenceSource
+  /** the only gossip topics this node will subscribe to, accept or relay */
+  topics: string[]
+  upgradeTimeoutMs?: number
+  onHandshake?(event: HandshakeEvent): void
+  now?(): number
+}
+
+export interface PlaneServices {
+  identify: Identify
+  pubsub: GossipSub
+  [key: string]: unknown
+}
+
+const RESULT: Record<Verdict, TopicValidatorResult> = {
+  accept: TopicValidatorResult.Accept,
+  ignore: TopicValidatorResult.Ignore,
+  reject: TopicValidatorResult.Reject
+}
+
+export class Plane {
+  readonly name: string
+  readonly node: Libp2p<PlaneServices>
+  readonly registry: AdmissionRegistry
+  readonly #bootstrap = new Map<string, { addr: Multiaddr, attempt: number, timer?: NodeJS.Timeout }>()
+  #stopped = false
+
+  private constructor (name: string, node: Libp2p<PlaneServices>, registry: AdmissionRegistry) {
+    this.name = name
+    this.node = node
+    this.registry = registry
+  }
+
+  static async create (o: PlaneOptions): Promise<Plane> {
+    const registry = new AdmissionRegistry(o.now)
+    const topicScore = {
+      topicWeight: 1,
+      timeInMeshWeight: 0,
+      timeInMeshQuantum: 1000,
+      timeInMeshCap: 1,
+      firstMessageDeliveriesWeight: 0,
+      firstMessageDeliveriesDecay: 0.5,
+      firstMessageDeliveriesCap: 1,
+      meshMessageDeliveriesWeight: 0,
+      meshMessageDeliveriesDecay: 0.5,
+      meshMessageDeliveriesCap: 1,
+      meshMessageDeliveriesThreshold: 1,
+      meshMessageDeliveriesWindow: 10,
+      meshMessageDeliveriesActivation: 1000,
+      meshFailurePenaltyWeight: 0,
+      meshFailurePenaltyDecay: 0.5,
+      // a rejected message costs its sender: enough rejects and gossipsub graylists it
+      invalidMessageDeliveriesWeight: -100,
+      invalidMessageDeliveriesDecay: 0.9
+    }
+    const node = await createLibp2p<PlaneServices>({
+      privateKey: o.privateKey,
+      addresses: { listen: o.listen },
+      transports: [tcp()],
+      connectionEncrypters: [attestedNoise({ policy: o.policy, evidence: o.evidence, registry, onHandshake: o.onHandshake, now: o.now })],
+      streamMuxers: [yamux()],
+      connectionGater: registry.gater(),
+      connectionManager: { inboundUpgradeTimeout: o.upgradeTimeoutMs ?? 10_000 },
+      services: {
+        identify: identify(),
+        pubsub: gossipsub({
+          allowedTopics: o.topics,
+          allowPublishToZeroTopicPeers: true,
+          emitSelf: false,
+          globalSignaturePolicy: 'StrictSign',
+          scoreParams: { topics: Object.fromEntries(o.topics.map(t => [t, topicScore])) },
+          scoreThresholds: { gossipThreshold: -500, publishThreshold: -1000, graylistThreshold: -2500, acceptPXThreshold: 100, opportunisticGraftThreshold: 5 }
+        })
+      }
+    })
+    const plane = new Plane(o.name, node, registry)
+    registry.onExpire = (peerId) => { void plane.hangUp(peerId) }
+    node.addEventListener('peer:disconnect', evt => { plane.#onDisconnect(evt.detail) })
+    return plane
+  }
+
+  get peerId (): PeerId {
+    return this.node.peerId
+  }
+
+  get pubsub (): GossipSub {
+    return this.node.services.pubsub
+  }
+
+  addresses (): Multiaddr[] {
+    return this.node.getMultiaddrs()
+  }
+
+  /** Installs a gossip validator; its verdict decides delivery, forwarding and the sender's score. */
+  validate (topic: string, fn: (source: PeerId, msg: Message) => Verdict | Promise<Verdict>): void {
+    this.pubsub.topicValidators.set(topic, async (source, msg) => RESULT[await fn(source, msg)])
+  }
+
+  async hangUp (peerId: string): Promise<void> {
+    const peer = this.node.getPeers().find(p => p.toString() === peerId)
+    if (peer != null) {
+      await this.node.hangUp(peer).catch(() => {})
+    }
+  }
+
+  /** Dials `addr` now and keeps redialling it (backoff up to 30 s) whenever its peer drops. */
+  async connect (addr: string | Multiaddr): Promise<void> {
+    const ma = typeof addr === 'string' ? multiaddr(addr) : addr
+    const peer = ma.getComponents().find(c => c.name === 'p2p')?.value
+    if (peer != null) {
+      this.#bootstrap.set(peer, { addr: ma, attempt: 0 })
+    }
+    await this.node.dial(ma)
+  }
+
+  /** Adds a bootstrap peer and dials it in the background (errors only schedule a retry). */
+  keepConnected (addr: string | Multiaddr): void {
+    this.connect(addr).catch(() => {
+      const ma = typeof addr === 'string' ? multiaddr(addr) : addr
+      const peer = ma.getComponents().find(c => c.name === 'p2p')?.value
+      if (peer != null) {
+        this.#retry(peer)
+      }
+    })
+  }
+
+  #onDisconnect (peer: PeerId): void {
+    if (this.#bootstrap.has(peer.toString())) {
+      this.#retry(peer.toString())
+    }
+  }
+
+  #retry (peer: string): void {
+    const entry = this.#bootstrap.get(peer)
+    if (entry == null || this.#stopped || entry.timer != null) {
+      return
+    }
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(entry.attempt, 7))
+    entry.attempt++
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined
+      if (this.#stopped || this.node.getConnections().some(c => c.remotePeer.toString() === peer)) {
+        entry.attempt = 0
+        return
+      }
+      this.node.dial(entry.addr).then(() => { entry.attempt = 0 }, () => { this.#retry(peer) })
+    }, delay)
+    entry.timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    for (const e of this.#bootstrap.values()) {
+      clearTimeout(e.timer)
+    }
+    this.registry.stop()
+    await this.node.stop()
+  }
+}
