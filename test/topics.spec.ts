@@ -38,7 +38,7 @@ describe('topics: identifiers', () => {
     const names = gossipTopicNames(config.lattice, config.signature())
     expect(names.candidates).to.equal(`/atelier/candidates/${t.candidates.toString()}`)
     expect(names.simulations).to.match(/^\/atelier\/simulations\/[0-9a-f]{64}$/)
-    expect(new Set(Object.values(names)).size).to.equal(4)
+    expect(new Set(Object.values(names)).size).to.equal(5)
   })
 
   it('gives a different config different topics', () => {

@@ -5,3 +5,7 @@
 export * from './config-file.ts'
 export * from './candidate-file.ts'
 export * from './store.ts'
+export * from './log.ts'
+export * from './metrics.ts'
+export * from './ingestion.ts'
+export * from './member.ts'

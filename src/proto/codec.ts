@@ -16,6 +16,8 @@ export const MessageKind = {
   SimOutput: 2,
   Candidate: 3,
   RosterAnnounce: 4,
+  PoolTransactions: 5,
+  AuctionBid: 6,
   OpenSlot: 16,
   AcceptHint: 17,
   SubmitSimulation: 18,
@@ -31,6 +33,8 @@ export const MESSAGE_TYPES = {
   SimOutput: T.SimOutput,
   Candidate: T.Candidate,
   RosterAnnounce: T.RosterAnnounce,
+  PoolTransactions: T.PoolTransactions,
+  AuctionBid: T.AuctionBid,
   OpenSlot: T.OpenSlot,
   AcceptHint: T.HintAccept,
   SubmitSimulation: T.SimOutput,
@@ -43,6 +47,8 @@ export interface MessageValues {
   SimOutput: T.SimOutputValue
   Candidate: T.CandidateValue
   RosterAnnounce: T.RosterAnnounceValue
+  PoolTransactions: T.PoolTransactionsValue
+  AuctionBid: T.AuctionBidValue
   OpenSlot: T.OpenSlotValue
   AcceptHint: T.HintAcceptValue
   SubmitSimulation: T.SimOutputValue

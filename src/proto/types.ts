@@ -170,7 +170,22 @@ export const MarkDone = new ContainerType({
   slot: Uint64
 }, { typeName: 'MarkDone' })
 
+/** Unsealed transactions relayed among members so a slot leader sees the whole pool. */
+export const PoolTransactions = new ContainerType({
+  txs: Transactions
+}, { typeName: 'PoolTransactions' })
+
+/** A bundle offered for a slot's auction (`eth_sendBundle`), or its declared winner. */
+export const AuctionBid = new ContainerType({
+  slot: Uint64,
+  bundle: Bundle,
+  /** true when the auction's outcome (not just a bid) */
+  winner: new BooleanType()
+}, { typeName: 'AuctionBid' })
+
 export type BundleValue = ValueOf<typeof Bundle>
+export type PoolTransactionsValue = ValueOf<typeof PoolTransactions>
+export type AuctionBidValue = ValueOf<typeof AuctionBid>
 export type HintBundleValue = ValueOf<typeof HintBundle>
 export type CandidateHeaderValue = ValueOf<typeof CandidateHeader>
 export type CandidateValue = ValueOf<typeof Candidate>

@@ -17,6 +17,8 @@ export interface AtelierTopics {
   roster: UniqueId
   /** member-to-member relay of accepted hints, under the private id */
   privateHint: UniqueId
+  /** member-to-member relay of unsealed transactions and auction bids, under the private id */
+  pool: UniqueId
 }
 
 export function atelierTopics (lattice: string, fingerprint: UniqueId): AtelierTopics {
@@ -29,7 +31,8 @@ export function atelierTopics (lattice: string, fingerprint: UniqueId): AtelierT
     private: priv,
     simulations: priv.derive('simulations'),
     roster: priv.derive('roster'),
-    privateHint: priv.derive('hint')
+    privateHint: priv.derive('hint'),
+    pool: priv.derive('pool')
   }
 }
 
@@ -43,6 +46,7 @@ export interface GossipTopicNames {
   simulations: string
   roster: string
   hint: string
+  pool: string
 }
 
 export function gossipTopicNames (lattice: string, fingerprint: UniqueId): GossipTopicNames {
@@ -51,6 +55,7 @@ export function gossipTopicNames (lattice: string, fingerprint: UniqueId): Gossi
     candidates: topicString('candidates', t.candidates),
     simulations: topicString('simulations', t.simulations),
     roster: topicString('roster', t.roster),
-    hint: topicString('hint', t.privateHint)
+    hint: topicString('hint', t.privateHint),
+    pool: topicString('pool', t.pool)
   }
 }

@@ -1,6 +1,7 @@
 /**
- * src/topics — identifiers: `UniqueId`, the `ATELIER_ROOT` derivation, topic and stream ids and their
- * gossipsub strings. May import src/proto and src/enclave; nothing that does I/O.
+ * src/topics — identifiers (`UniqueId`, `ATELIER_ROOT`, topic and stream ids, gossipsub strings) and
+ * the gossip validators that judge what arrives on them. May import src/proto and src/enclave; no I/O.
  */
 export * from './unique-id.ts'
 export * from './ids.ts'
+export * from './validators.ts'

@@ -1,0 +1,57 @@
+/** The member's Prometheus metrics (`/metrics`), one registry per node. */
+import { createServer } from 'node:http'
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Server } from 'node:http'
+
+export class NodeMetrics {
+  readonly registry = new Registry()
+  readonly slotsOpened = new Counter({ name: 'atelier_slots_opened_total', help: 'slots this member opened as leader', registers: [this.registry] })
+  readonly slotsSealed = new Counter({ name: 'atelier_slots_sealed_total', help: 'slots sealed (candidate stored)', registers: [this.registry] })
+  readonly slotsMissed = new Counter({ name: 'atelier_slots_missed_total', help: 'slots garbage-collected without a candidate', registers: [this.registry] })
+  readonly sealLatency = new Histogram({
+    name: 'atelier_seal_latency_seconds',
+    help: 'OpenSlot applied → candidate sealed',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+    registers: [this.registry]
+  })
+
+  readonly simulationDivergence = new Counter({ name: 'simulation_divergence_total', help: 'simulation outputs that differ from the agreed one', registers: [this.registry] })
+  readonly rosterMismatch = new Counter({ name: 'roster_mismatch_total', help: 'members announcing another config fingerprint', registers: [this.registry] })
+  readonly admissions = new Counter({ name: 'atelier_admissions_total', help: 'admitted peers by plane and role', labelNames: ['plane', 'role'], registers: [this.registry] })
+  readonly rejections = new Counter({ name: 'atelier_admission_rejections_total', help: 'refused peers by plane and reason code', labelNames: ['plane', 'reason'], registers: [this.registry] })
+  readonly gossip = new Counter({ name: 'atelier_gossip_validation_total', help: 'gossip validation results', labelNames: ['topic', 'result'], registers: [this.registry] })
+  readonly hints = new Counter({ name: 'atelier_hints_total', help: 'hints received over the hint stream', labelNames: ['result'], registers: [this.registry] })
+
+  #server: Server | undefined
+
+  constructor () {
+    collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** Serves `/metrics` on 127.0.0.1:`port` (0 = any free port); returns the port. */
+  async serve (port: number, host = '127.0.0.1'): Promise<number> {
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end()
+        return
+      }
+      this.registry.metrics().then(text => {
+        res.writeHead(200, { 'content-type': this.registry.contentType }).end(text)
+      }, (err: Error) => { res.writeHead(500).end(err.message) })
+    })
+    this.#server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => { resolve() })
+    })
+    return (server.address() as { port: number }).port
+  }
+
+  async close (): Promise<void> {
+    const server = this.#server
+    if (server != null) {
+      server.closeAllConnections()
+      await new Promise(resolve => server.close(resolve))
+    }
+  }
+}

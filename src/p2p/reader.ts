@@ -1,0 +1,221 @@
+/**
+ * The light subscriber: joins the public plane with a read ticket, follows the candidates topic,
+ * backfills gaps through sync, checks every candidate with `verify` against the pinned roster, and
+ * yields them in slot order. Slots with no candidate (a leader that never opened them) are skipped.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { explainVerify } from '../config/index.ts'
+import { candidateSigningRoot, decodeMessage, ssz, toHex } from '../proto/index.ts'
+import { gossipTopicNames, validateCandidate } from '../topics/index.ts'
+import { TicketEvidenceSource } from './evidence-source.ts'
+import { Plane } from './plane.ts'
+import { policyFromConfig } from './policy.ts'
+import { MAX_SYNC_RANGE, requestCandidates } from './streams.ts'
+import type { HandshakeEvent } from './attested-noise.ts'
+import type { Config } from '../config/index.ts'
+import type { CandidateValue } from '../proto/index.ts'
+import type { PrivateKey } from '@libp2p/interface'
+
+export interface ReaderOptions {
+  config: Config
+  /** the read ticket (JWT) for this reader's peer id */
+  ticket: string | ((peerId: string) => Promise<string>)
+  /** member public-plane multiaddrs (with /p2p/ peer ids) */
+  bootstrap: string[]
+  privateKey?: PrivateKey
+  /** first slot to yield (default 0: everything the members still hold) */
+  fromSlot?: number
+  listen?: string[]
+  signal?: AbortSignal
+  /** every candidate dropped, with why */
+  onInvalid?(reason: string, slot?: number): void
+  onHandshake?(event: HandshakeEvent): void
+}
+
+export class Reader implements AsyncIterable<CandidateValue> {
+  readonly plane: Plane
+  readonly #o: ReaderOptions
+  readonly #kept = new Map<number, { candidate: CandidateValue, root: Uint8Array }>()
+  readonly #ready: CandidateValue[] = []
+  readonly #waiters: Array<() => void> = []
+  readonly #topic: string
+  #next: number
+  #latest: CandidateValue | undefined
+  #backfilling: Promise<void> | undefined
+  #closed = false
+
+  private constructor (plane: Plane, options: ReaderOptions) {
+    this.plane = plane
+    this.#o = options
+    this.#next = options.fromSlot ?? 0
+    this.#topic = gossipTopicNames(options.config.lattice, options.config.signature()).candidates
+  }
+
+  static async start (options: ReaderOptions): Promise<Reader> {
+    const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
+    const ticket = typeof options.ticket === 'string' ? options.ticket : await options.ticket(peerIdFromPrivateKey(privateKey).toString())
+    const topic = gossipTopicNames(options.config.lattice, options.config.signature()).candidates
+    const plane = await Plane.create({
+      name: 'reader',
+      privateKey,
+      listen: options.listen ?? [],
+      policy: policyFromConfig(options.config, ['member']),
+      evidence: new TicketEvidenceSource(ticket),
+      topics: [topic],
+      upgradeTimeoutMs: options.config.tuning.upgradeTimeoutMs,
+      onHandshake: options.onHandshake
+    })
+    const reader = new Reader(plane, options)
+    reader.#listen()
+    options.signal?.addEventListener('abort', () => { void reader.stop() }, { once: true })
+    const dials = await Promise.allSettled(options.bootstrap.map(async addr => plane.connect(addr)))
+    dials.forEach((d, i) => {
+      if (d.status === 'rejected') {
+        options.onInvalid?.(`cannot reach ${options.bootstrap[i]}: ${(d.reason as Error).message}; retrying`)
+        plane.keepConnected(options.bootstrap[i])
+      }
+    })
+    await reader.#backfill()
+    return reader
+  }
+
+  /** The newest verified candidate seen so far. */
+  latest (): CandidateValue | undefined {
+    return this.#latest
+  }
+
+  /** A verified candidate by slot, if this reader holds it. */
+  get (slot: number): CandidateValue | undefined {
+    return this.#kept.get(slot)?.candidate
+  }
+
+  async * [Symbol.asyncIterator] (): AsyncGenerator<CandidateValue> {
+    for (;;) {
+      const next = this.#ready.shift()
+      if (next != null) {
+        yield next
+        continue
+      }
+      if (this.#closed) {
+        return
+      }
+      await new Promise<void>(resolve => this.#waiters.push(resolve))
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (this.#closed) {
+      return
+    }
+    this.#closed = true
+    this.#wake()
+    await this.plane.stop()
+  }
+
+  #listen (): void {
+    const { config } = this.#o
+    this.plane.validate(this.#topic, (source, msg) => {
+      const check = validateCandidate(msg.data, {
+        roster: config.roster,
+        fingerprint: config.signature().bytes,
+        sourceRole: this.plane.registry.roleOf(source),
+        keptRoot: slot => this.#kept.get(slot)?.root
+      })
+      if (check.verdict === 'reject') {
+        this.#o.onInvalid?.(check.reason)
+      }
+      return check.verdict
+    })
+    this.plane.pubsub.addEventListener('message', evt => {
+      if (evt.detail.topic === this.#topic) {
+        void this.#arrived(evt.detail.data)
+      }
+    })
+    this.plane.pubsub.subscribe(this.#topic)
+  }
+
+  async #arrived (bytes: Uint8Array): Promise<void> {
+    const candidate = decodeMessage('Candidate', bytes)
+    if (candidate.slot > this.#next) {
+      await this.#backfill()
+    }
+    this.#keep(candidate)
+    this.#flush(candidate.slot)
+  }
+
+  /** Fetches every candidate from the cursor on from a connected member, page by page. */
+  async #backfill (): Promise<void> {
+    this.#backfilling ??= (async () => {
+      try {
+        for (let page = 0; page < 10_000 && !this.#closed; page++) {
+          const peers = this.plane.node.getPeers().filter(p => this.plane.registry.roleOf(p) === 'member')
+          if (peers.length === 0) {
+            return
+          }
+          let got: CandidateValue[] = []
+          for (const peer of peers) {
+            try {
+              got = await requestCandidates(this.plane, peer, this.#next, Number.MAX_SAFE_INTEGER)
+              break
+            } catch (err) {
+              this.#o.onInvalid?.(`sync from ${peer.toString()} failed: ${(err as Error).message}`)
+            }
+          }
+          for (const c of got) {
+            this.#keep(c)
+          }
+          const last = got.at(-1)
+          if (last == null) {
+            return
+          }
+          this.#flush(last.slot)
+          if (got.length < MAX_SYNC_RANGE) {
+            return
+          }
+        }
+      } finally {
+        this.#backfilling = undefined
+      }
+    })()
+    return this.#backfilling
+  }
+
+  #keep (candidate: CandidateValue): void {
+    if (this.#kept.has(candidate.slot) || candidate.slot < (this.#o.fromSlot ?? 0)) {
+      return
+    }
+    const verdict = explainVerify(candidate, this.#o.config)
+    if (!verdict.valid) {
+      this.#o.onInvalid?.(`candidate for slot ${candidate.slot} dropped: ${verdict.reason}`, candidate.slot)
+      return
+    }
+    this.#kept.set(candidate.slot, { candidate, root: candidateSigningRoot(candidate, this.#o.config.signature().bytes) })
+  }
+
+  /** Releases kept candidates up to `through` in slot order; slots without one are skipped. */
+  #flush (through: number): void {
+    const slots = [...this.#kept.keys()].filter(s => s >= this.#next && s <= through).sort((a, b) => a - b)
+    for (const slot of slots) {
+      const c = (this.#kept.get(slot) as { candidate: CandidateValue }).candidate
+      this.#ready.push(c)
+      if (this.#latest == null || c.slot > this.#latest.slot) {
+        this.#latest = c
+      }
+    }
+    if (through >= this.#next) {
+      this.#next = through + 1
+    }
+    this.#wake()
+  }
+
+  #wake (): void {
+    for (const w of this.#waiters.splice(0)) {
+      w()
+    }
+  }
+}
+
+export function candidateSummary (c: CandidateValue): { slot: number, bodyHash: string, txs: number, signers: number } {
+  return { slot: c.slot, bodyHash: toHex(ssz.Transactions.hashTreeRoot(c.body)), txs: c.body.length, signers: c.committeeRoster.length }
+}

@@ -1,0 +1,156 @@
+/**
+ * Gossip validation, Lodestar style: every message gets accept (deliver and forward), ignore (drop
+ * quietly) or reject (drop and penalize the sender through gossipsub scoring), with a reason for the
+ * log and the `gossip_validation_total` metric. Pure over the context it is given: no I/O.
+ */
+import {
+  blsVerify, candidateSigningRoot, DecodeError, decodeAnyMessage, equalBytes, peekKind, rosterSigningRoot, toHex, verifyCandidate
+} from '../proto/index.ts'
+import type { Role } from '../enclave/index.ts'
+import type { CandidateValue, MessageKindName, MessageValues, PinnedCommittee, RosterAnnounceValue } from '../proto/index.ts'
+
+export type GossipVerdict = 'accept' | 'ignore' | 'reject'
+
+export interface ValidationResult<T = unknown> {
+  verdict: GossipVerdict
+  reason: string
+  value?: T
+}
+
+const ok = <T>(value: T): ValidationResult<T> => ({ verdict: 'accept', reason: 'ok', value })
+const ignore = (reason: string): ValidationResult<never> => ({ verdict: 'ignore', reason })
+const reject = (reason: string): ValidationResult<never> => ({ verdict: 'reject', reason })
+
+/** Decodes `bytes` as one of `kinds`; malformed, unknown version, oversize or wrong kind → reject. */
+export function decodeFor<K extends MessageKindName> (bytes: Uint8Array, kinds: readonly K[]): ValidationResult<{ kind: K, value: MessageValues[K] }> {
+  try {
+    const kind = peekKind(bytes)
+    if (!(kinds as readonly string[]).includes(kind)) {
+      return reject(`wrong topic for ${kind}`)
+    }
+    return ok(decodeAnyMessage(bytes) as { kind: K, value: MessageValues[K] })
+  } catch (err) {
+    return reject(err instanceof DecodeError ? `${err.field}: ${err.message}` : `malformed: ${(err as Error).message}`)
+  }
+}
+
+export interface CandidateTopicContext extends PinnedCommittee {
+  /** role of the peer that forwarded the message (from the admission registry) */
+  sourceRole: Role | undefined
+  /** the signing root of the candidate already kept for this slot, if any */
+  keptRoot(slot: number): Uint8Array | undefined
+}
+
+/** Public `candidates` topic: only members relay, only candidates that pass `verify`. */
+export function validateCandidate (bytes: Uint8Array, ctx: CandidateTopicContext): ValidationResult<CandidateValue> {
+  if (ctx.sourceRole !== 'member') {
+    return reject(`a ${ctx.sourceRole ?? 'unadmitted peer'} may not publish candidates`)
+  }
+  const decoded = decodeFor(bytes, ['Candidate'] as const)
+  if (decoded.value == null) {
+    return decoded as ValidationResult<never>
+  }
+  const candidate = decoded.value.value
+  const kept = ctx.keptRoot(candidate.slot)
+  if (kept != null) {
+    // receivers keep the first valid candidate per slot; repeats and late rivals are dropped quietly
+    return ignore(equalBytes(kept, candidateSigningRoot(candidate, ctx.fingerprint)) ? 'duplicate' : 'slot already has a candidate')
+  }
+  const verdict = verifyCandidate(candidate, ctx)
+  if (!verdict.valid) {
+    return reject(`candidate fails verify: ${verdict.reason}`)
+  }
+  return ok(candidate)
+}
+
+export interface RosterView {
+  /** roster index announced by this private-plane peer id, if any */
+  indexOf(peerId: string): number | undefined
+}
+
+export interface SlotTopicContext {
+  roster: Uint8Array[]
+  view: RosterView
+  /** the origin (signing) peer of the gossip message */
+  origin: string | undefined
+  leaderFor(slot: number): number
+  /** slots already opened, sealed, or done (a repeat OpenSlot is ignored) */
+  isKnownSlot(slot: number): boolean
+}
+
+export type SlotMessageKind = 'OpenSlot' | 'AcceptHint' | 'SubmitSimulation' | 'SealCandidate'
+export const SLOT_MESSAGE_KINDS: readonly SlotMessageKind[] = ['OpenSlot', 'AcceptHint', 'SubmitSimulation', 'SealCandidate']
+
+/**
+ * Private `simulations` topic: the slot protocol. Simulations only from the peer announced for their
+ * roster index; the leader's commands only from that slot's leader. The machine checks the rest.
+ */
+export function validateSlotMessage (bytes: Uint8Array, ctx: SlotTopicContext): ValidationResult<{ kind: SlotMessageKind, value: MessageValues[SlotMessageKind] }> {
+  const decoded = decodeFor(bytes, SLOT_MESSAGE_KINDS)
+  if (decoded.value == null) {
+    return decoded as ValidationResult<never>
+  }
+  const { kind, value } = decoded.value
+  const index = ctx.origin == null ? undefined : ctx.view.indexOf(ctx.origin)
+  if (index == null) {
+    // not announced yet (roster gossip may lag at start-up): not the sender's fault
+    return ignore('origin has not announced a roster index')
+  }
+  if (kind === 'SubmitSimulation') {
+    const out = value as MessageValues['SubmitSimulation']
+    if (out.memberIndex !== index) {
+      return reject(`simulation for member ${out.memberIndex} published by member ${index}`)
+    }
+    const pk = ctx.roster[out.memberIndex]
+    if (pk == null || !blsVerify(pk, out.outputHash, out.signature)) {
+      return reject('simulation signature does not verify')
+    }
+    return decoded
+  }
+  if (kind === 'OpenSlot' || kind === 'AcceptHint') {
+    const slot = (value as { slot: number }).slot
+    if (ctx.leaderFor(slot) !== index) {
+      return reject(`${kind} for slot ${slot} from member ${index}, not its leader ${ctx.leaderFor(slot)}`)
+    }
+    if (kind === 'OpenSlot' && ctx.isKnownSlot(slot)) {
+      return ignore('slot already opened')
+    }
+  }
+  return decoded
+}
+
+export interface RosterContext {
+  roster: Uint8Array[]
+  fingerprint: Uint8Array
+  /** the private-plane peer id the announcement arrived from (its origin) */
+  origin: string | undefined
+}
+
+export type RosterCheck = ValidationResult<RosterAnnounceValue> & { mismatch?: string }
+
+/**
+ * A roster announcement: signed by the roster key it names, from the peer id it names. A different
+ * fingerprint is accepted for the record (so operators see the mismatch) but flagged.
+ */
+export function validateRosterAnnounce (bytes: Uint8Array, ctx: RosterContext): RosterCheck {
+  const decoded = decodeFor(bytes, ['RosterAnnounce'] as const)
+  if (decoded.value == null) {
+    return decoded as ValidationResult<never>
+  }
+  const a = decoded.value.value
+  const { signature, ...fields } = a
+  if (!blsVerify(a.blsPublicKey, rosterSigningRoot(fields, a.fingerprint), signature)) {
+    return reject('roster announcement signature does not verify')
+  }
+  if (ctx.origin != null && ctx.origin !== new TextDecoder().decode(a.privatePeerId)) {
+    return reject('roster announcement names another private peer id than its sender')
+  }
+  const pinned = ctx.roster[a.memberIndex]
+  if (!equalBytes(a.fingerprint, ctx.fingerprint)) {
+    return { ...ok(a), mismatch: `member ${a.memberIndex} runs config fingerprint ${toHex(a.fingerprint).slice(0, 16)}…, this node ${toHex(ctx.fingerprint).slice(0, 16)}…` }
+  }
+  if (pinned == null || !equalBytes(pinned, a.blsPublicKey)) {
+    return reject(`key announced for member ${a.memberIndex} is not the pinned roster key`)
+  }
+  return ok(a)
+}

@@ -1,0 +1,172 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { expect } from 'aegir/chai'
+import { issueTicket, TestTdProvider } from '../../src/enclave/index.ts'
+import { HintSender, MemberEvidenceSource, Plane, policyFromConfig, Reader, TicketEvidenceSource } from '../../src/p2p/index.ts'
+import { encodeMessage, signHint, ssz } from '../../src/proto/index.ts'
+import { Anvil } from '../fixtures/anvil.ts'
+import { startCommitteeNet } from '../fixtures/committee-net.ts'
+import { memberKeys, seal, unsignedCandidate } from '../fixtures/committee.ts'
+import { GOOD_MRTD, nowSecs, until } from '../fixtures/network.ts'
+import type { CandidateValue } from '../../src/proto/index.ts'
+import type { CommitteeNet } from '../fixtures/committee-net.ts'
+
+describe('p2p: planes, streams and the reader on a live committee', function () {
+  this.timeout(120_000)
+  let anvil: Anvil
+  let net: CommitteeNet
+  const cleanup: Array<() => Promise<void>> = []
+
+  before(async () => {
+    anvil = await Anvil.start({ blockTime: 1 })
+    net = await startCommitteeNet(anvil, 4)
+  })
+
+  after(async () => {
+    for (const fn of cleanup.splice(0).reverse()) { await fn().catch(() => {}) }
+    await net?.stop()
+    await anvil?.stop()
+  })
+
+  const ticket = async (role: 'reader' | 'cobuilder', key: Parameters<typeof peerIdFromPrivateKey>[0], ttl = 3600): Promise<string> =>
+    issueTicket({ role, subject: peerIdFromPrivateKey(key).toString(), expiresAt: nowSecs() + ttl }, (role === 'reader' ? net.reader : net.cobuilder).privateJwk)
+
+  async function clientPlane (role: 'reader' | 'cobuilder', topics: string[], ttl?: number): Promise<Plane> {
+    const key = await generateKeyPair('Ed25519')
+    const plane = await Plane.create({
+      name: role,
+      privateKey: key,
+      listen: [],
+      policy: policyFromConfig(net.config, ['member']),
+      evidence: new TicketEvidenceSource(await ticket(role, key, ttl)),
+      topics
+    })
+    cleanup.push(async () => plane.stop())
+    return plane
+  }
+
+  async function sealedSlots (min: number): Promise<number[]> {
+    let slots: number[] = []
+    await until(async () => {
+      slots = (await net.nodes[0].store.candidateRange(0, Number.MAX_SAFE_INTEGER, 1000)).map(r => r.slot)
+      return slots.length >= min
+    }, 60_000, `${min} sealed candidates`)
+    return slots
+  }
+
+  it('a reader started after 5 candidates were sealed yields all of them, in order, via sync', async () => {
+    const slots = await sealedSlots(5)
+    const reader = await Reader.start({ config: net.config, ticket: async peer => issueTicket({ role: 'reader', subject: peer, expiresAt: nowSecs() + 3600 }, net.reader.privateJwk), bootstrap: [net.nodes[1].addresses().public[0]] })
+    cleanup.push(async () => reader.stop())
+    const got: CandidateValue[] = []
+    for await (const c of reader) {
+      got.push(c)
+      if (got.length >= slots.length + 2) { break }
+    }
+    expect(got.slice(0, slots.length).map(c => c.slot)).to.deep.equal(slots)
+    const ordered = got.map(c => c.slot)
+    expect(ordered).to.deep.equal([...ordered].sort((a, b) => a - b))
+    expect(reader.latest()?.slot).to.equal(ordered.at(-1))
+    expect(reader.get(slots[0])).to.not.equal(undefined)
+  })
+
+  it('a reader receives candidates but never a simulation or a hint, and cannot join the private plane', async () => {
+    const { topics } = net.nodes[0]
+    const plane = await clientPlane('reader', [topics.candidates, topics.simulations, topics.hint, topics.roster])
+    const seen = new Map<string, number>()
+    plane.pubsub.addEventListener('message', e => { seen.set(e.detail.topic, (seen.get(e.detail.topic) ?? 0) + 1) })
+    for (const t of [topics.candidates, topics.simulations, topics.hint, topics.roster]) { plane.pubsub.subscribe(t) }
+    await plane.connect(net.nodes[2].addresses().public[0])
+    const err = await plane.connect(net.nodes[2].addresses().private[0]).then(() => undefined, (e: Error) => e)
+    expect(err, 'private plane must refuse a reader').to.be.instanceOf(Error)
+    await until(() => (seen.get(topics.candidates) ?? 0) >= 2, 30_000, 'candidates at the reader')
+    expect(seen.get(topics.simulations) ?? 0).to.equal(0)
+    expect(seen.get(topics.hint) ?? 0).to.equal(0)
+    expect(seen.get(topics.roster) ?? 0).to.equal(0)
+  })
+
+  it('a co-builder hint reaches every member; a reader may not open the hint stream; a bad signature is refused', async () => {
+    const cobuilder = await clientPlane('cobuilder', [])
+    await cobuilder.connect(net.nodes[0].addresses().public[0])
+    const sender = await HintSender.open(cobuilder, net.nodes[0].publicPlane.peerId)
+    cleanup.push(async () => sender.close())
+    const key = new Uint8Array(32).fill(0x31)
+    const fp = net.config.signature().bytes
+    // aim a few slots ahead of whatever the head is: accepted while the slot is still open for hints
+    let verdict = { accepted: false, reason: '' }
+    let slot = 0
+    for (let i = 0; i < 20 && !verdict.accepted; i++) {
+      const head = Number(BigInt(await anvil.rpc<string>('eth_blockNumber')))
+      slot = head + 2
+      verdict = await sender.send(signHint(key, slot, { txs: [], revertProtected: false }, fp))
+    }
+    expect(verdict).to.deep.equal({ accepted: true, reason: 'accepted' })
+    await until(() => net.nodes.every(n => n.hintsFor(slot).length > 0 || n.machine.query({ type: 'HintsFor', slot }).length > 0), 10_000, 'hint at every member')
+
+    const forged = { ...signHint(key, slot + 1, { txs: [], revertProtected: true }, fp), coBuilder: new Uint8Array(20).fill(9) }
+    const bad = await sender.send(forged)
+    expect(bad.accepted).to.equal(false)
+    expect(bad.reason).to.match(/bad signature/)
+
+    const reader = await clientPlane('reader', [])
+    await reader.connect(net.nodes[0].addresses().public[0])
+    const refused = await HintSender.open(reader, net.nodes[0].publicPlane.peerId)
+    expect(await refused.refusal()).to.deep.equal({ accepted: false, reason: 'only co-builders may send hints' })
+    await refused.close()
+  })
+
+  it('candidates from a non-member, or failing verify, are not delivered to readers', async () => {
+    const { topics } = net.nodes[0]
+    const invalid: string[] = []
+    const reader = await Reader.start({
+      config: net.config,
+      ticket: async peer => issueTicket({ role: 'reader', subject: peer, expiresAt: nowSecs() + 3600 }, net.reader.privateJwk),
+      bootstrap: [net.nodes[3].addresses().public[0]],
+      fromSlot: 1_000_000,
+      onInvalid: r => invalid.push(r),
+      listen: ['/ip4/127.0.0.1/tcp/0']
+    })
+    cleanup.push(async () => reader.stop())
+    const forgedSlot = 1_000_001
+    const minority = seal(unsignedCandidate(forgedSlot), memberKeys(1, 'rogue'), net.config.signature().bytes)
+    // a co-builder is admitted on the public plane but may not publish candidates
+    const cobuilder = await clientPlane('cobuilder', [topics.candidates])
+    cobuilder.pubsub.subscribe(topics.candidates)
+    await cobuilder.connect(net.nodes[3].addresses().public[0])
+    // a rogue, attested member connected straight to the reader publishes one that fails verify
+    const rogueKey = await generateKeyPair('Ed25519')
+    const rogue = await Plane.create({
+      name: 'rogue',
+      privateKey: rogueKey,
+      listen: [],
+      policy: policyFromConfig(net.config, ['reader', 'member']),
+      evidence: new MemberEvidenceSource(new TestTdProvider(net.td, { mrTd: GOOD_MRTD }), await issueTicket({ role: 'member', subject: peerIdFromPrivateKey(rogueKey).toString(), expiresAt: nowSecs() + 3600 }, net.operator.privateJwk)),
+      topics: [topics.candidates]
+    })
+    cleanup.push(async () => rogue.stop())
+    rogue.pubsub.subscribe(topics.candidates)
+    await rogue.connect(reader.plane.addresses()[0])
+    await until(() => rogue.pubsub.getSubscribers(topics.candidates).length > 0 && cobuilder.pubsub.getSubscribers(topics.candidates).length > 0, 10_000, 'mesh')
+    for (let i = 0; i < 5; i++) {
+      await cobuilder.pubsub.publish(topics.candidates, encodeMessage('Candidate', minority)).catch(() => {})
+      await rogue.pubsub.publish(topics.candidates, encodeMessage('Candidate', { ...minority, slot: forgedSlot + 1 })).catch(() => {})
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+    await until(() => invalid.some(r => /fails verify/.test(r)), 10_000, 'the reader to reject the rogue candidate')
+    expect(reader.get(forgedSlot)).to.equal(undefined)
+    expect(reader.get(forgedSlot + 1)).to.equal(undefined)
+    const memberStores = await Promise.all(net.nodes.map(async n => n.store.getCandidate(forgedSlot)))
+    expect(memberStores.every(c => c == null)).to.equal(true)
+    expect(ssz.Candidate.equals(minority, minority)).to.equal(true)
+  })
+
+  it('an admission whose ticket expires is disconnected', async () => {
+    const plane = await clientPlane('reader', [], 3)
+    const member = net.nodes[1].publicPlane
+    await plane.connect(member.addresses()[0])
+    await until(() => member.registry.get(plane.peerId) != null, 5000, 'admission')
+    expect(member.node.getConnections(plane.peerId).length).to.be.greaterThan(0)
+    await until(() => member.node.getConnections(plane.peerId).length === 0, 10_000, 'disconnect at expiry')
+    expect(member.registry.get(plane.peerId)).to.equal(undefined)
+  })
+})
