@@ -20,8 +20,10 @@ export default {
       // ships the Node 24 binary that npm scripts run on (the machine's Node is 20)
       'node',
       '@types/node',
-      // tests run its platform binary (@foundry-rs/anvil-linux-amd64) directly, to own the pid
-      '@foundry-rs/anvil'
+      // the testnet runs its platform binary (@foundry-rs/anvil-linux-amd64) directly, to own the pid
+      '@foundry-rs/anvil',
+      // resolved by path only: the platform package @foundry-rs/anvil installs as an optional dependency
+      '@foundry-rs/anvil-linux-amd64'
     ]
   }
 }

@@ -18,10 +18,10 @@ describe('cli: config fingerprint and verify', function () {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'atelier-cli-'))
     await writeFile(join(dir, 'config.json'), JSON.stringify(json))
-    const sealed = seal(unsignedCandidate(), members.slice(0, 2), config.signature().bytes)
+    const sealed = seal(unsignedCandidate(), members.slice(0, 2), config.root().bytes)
     await writeFile(join(dir, 'good.ssz'), encodeMessage('Candidate', sealed))
     await writeFile(join(dir, 'good.json'), JSON.stringify(candidateToJson(sealed)))
-    await writeFile(join(dir, 'minority.json'), JSON.stringify(candidateToJson(seal(unsignedCandidate(), members.slice(0, 1), config.signature().bytes))))
+    await writeFile(join(dir, 'minority.json'), JSON.stringify(candidateToJson(seal(unsignedCandidate(), members.slice(0, 1), config.root().bytes))))
     await writeFile(join(dir, 'junk.ssz'), Uint8Array.from([1, 3, 9, 9]))
     await writeFile(join(dir, 'bad-config.json'), JSON.stringify({ ...json, chainRpc: 'not a url' }))
   })

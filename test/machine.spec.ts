@@ -11,7 +11,7 @@ import type { SlotSpec } from '../src/machine/index.ts'
 
 const members = memberKeys(4)
 const config = parseConfig(configJson(members))
-const fp = config.signature().bytes
+const fp = config.root().bytes
 const keys = Array.from({ length: 6 }, (_, i) => new Uint8Array(32).fill(i + 1))
 
 function newMachine (simulate?: (spec: SlotSpec) => Promise<SlotResult>): { machine: AtelierMachine, divergent: number[] } {
@@ -19,7 +19,7 @@ function newMachine (simulate?: (spec: SlotSpec) => Promise<SlotResult>): { mach
   const w = new Workload(makeCommon(RULES), keys)
   const machine = new AtelierMachine({
     roster: config.roster,
-    fingerprint: fp,
+    domainId: fp,
     simulate: simulate ?? memorySimulator(w),
     onDivergence: (_slot, index) => { divergent.push(index) }
   })
@@ -131,7 +131,7 @@ describe('machine: AtelierMachine', function () {
     expect(result.included[0].origin).to.equal('hint')
     expect(result.hintsApplied).to.have.length(1)
 
-    const strict = new AtelierMachine({ roster: config.roster, fingerprint: fp, coBuilderAcl: [new Uint8Array(20)], simulate: memorySimulator(w) })
+    const strict = new AtelierMachine({ roster: config.roster, domainId: fp, coBuilderAcl: [new Uint8Array(20)], simulate: memorySimulator(w) })
     await strict.apply({ type: 'OpenSlot', value: openSlot(7, [], { hintCount: 1 }) })
     expect(await strict.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 0, hint } })).to.deep.include({ code: 'cobuilder-not-allowed' })
   })

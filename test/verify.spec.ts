@@ -8,7 +8,7 @@ import { configJson, memberKeys, seal, unsignedCandidate } from './fixtures/comm
 
 const members = memberKeys(4)
 const config = parseConfig(configJson(members))
-const fp = config.signature().bytes
+const fp = config.root().bytes
 
 describe('signatures and verify', () => {
   it('BLS: sign, aggregate and fast-aggregate-verify; proof of possession', () => {
@@ -61,12 +61,20 @@ describe('signatures and verify', () => {
 
   it('rejects a candidate sealed under another config fingerprint', () => {
     const other = parseConfig(configJson(members, { chainRpc: 'http://127.0.0.1:9999' }))
-    const sealed = seal(unsignedCandidate(), members, other.signature().bytes)
+    const sealed = seal(unsignedCandidate(), members, other.root().bytes)
     expect(verify(sealed, other)).to.equal(true)
     expect(explainVerify(sealed, config)).to.deep.include({ valid: false })
   })
 
-  it('signing root commits to the fingerprint', () => {
+  it('signing root commits to ATELIER_ROOT: another lattice with the same fingerprint does not verify', () => {
+    const relabelled = parseConfig(configJson(members, { lattice: 'another-lattice' }))
+    expect(relabelled.signature().toString()).to.equal(config.signature().toString())
+    const sealed = seal(unsignedCandidate(), members, fp)
+    expect(verify(sealed, config)).to.equal(true)
+    expect(verify(sealed, relabelled)).to.equal(false)
+  })
+
+  it('signing root commits to the domain id', () => {
     const c = unsignedCandidate()
     expect(candidateSigningRoot(c, fp)).to.not.deep.equal(candidateSigningRoot(c, new Uint8Array(32)))
   })

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander'
+import { cobuilderCommand } from './commands/cobuilder.ts'
 import { configCommand } from './commands/config.ts'
+import { followCommand } from './commands/follow.ts'
 import { keygenCommand } from './commands/keygen.ts'
+import { nodeCommand } from './commands/node.ts'
 import { quoteCommand } from './commands/quote.ts'
 import { testnetCommand } from './commands/testnet.ts'
 import { verifyCommand } from './commands/verify.ts'
@@ -14,6 +17,9 @@ export function buildProgram (): Command {
   program.addCommand(verifyCommand())
   program.addCommand(quoteCommand())
   program.addCommand(keygenCommand())
+  program.addCommand(nodeCommand())
+  program.addCommand(cobuilderCommand())
+  program.addCommand(followCommand())
   program.addCommand(testnetCommand())
   return program
 }

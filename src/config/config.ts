@@ -1,7 +1,7 @@
 import { blake3 } from '@noble/hashes/blake3.js'
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js'
 import { blsVerifyProofOfPossession, compareBytes, concatBytes, fromHex, toHex, WIRE_VERSION } from '../proto/index.ts'
-import { UniqueId } from '../topics/index.ts'
+import { atelierRoot, UniqueId } from '../topics/index.ts'
 import { ConfigError } from './errors.ts'
 import { ConfigSchema } from './schema.ts'
 import type { ConfigIssue } from './errors.ts'
@@ -27,6 +27,7 @@ export class Config {
   readonly attestation: ConfigFields['attestation']
   readonly json: ConfigFields
   #signature: UniqueId | undefined
+  #root: UniqueId | undefined
 
   constructor (fields: ConfigFields) {
     this.json = fields
@@ -55,6 +56,12 @@ export class Config {
   signature (): UniqueId {
     this.#signature ??= UniqueId.from(this.signatureTag())
     return this.#signature
+  }
+
+  /** `ATELIER_ROOT`: lattice + fingerprint. Topics derive from it; candidates and hints are signed under it. */
+  root (): UniqueId {
+    this.#root ??= atelierRoot(this.lattice, this.signature())
+    return this.#root
   }
 
   get committeeSize (): number {

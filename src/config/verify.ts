@@ -8,5 +8,5 @@ export function verify (candidate: CandidateValue, config: Config): boolean {
 }
 
 export function explainVerify (candidate: CandidateValue, config: Config): CandidateVerdict {
-  return verifyCandidate(candidate, { roster: config.roster, fingerprint: config.signature().bytes })
+  return verifyCandidate(candidate, { roster: config.roster, domainId: config.root().bytes })
 }

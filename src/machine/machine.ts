@@ -25,8 +25,8 @@ export interface SlotSpec {
 export interface MachineOptions {
   /** the pinned committee's BLS keys, roster order */
   roster: Uint8Array[]
-  /** `config.signature()` bytes: the signing domain */
-  fingerprint: Uint8Array
+  /** `config.root()` bytes (`ATELIER_ROOT`): the signing domain of candidates and hints */
+  domainId: Uint8Array
   /** co-builder addresses allowed to hint; undefined = any co-builder admitted by the network */
   coBuilderAcl?: Uint8Array[]
   /** deterministic simulation of a slot's committed inputs (src/core over the pinned chain) */
@@ -140,7 +140,7 @@ export class AtelierMachine {
       builderSig: new Uint8Array(96),
       committeeRoster: []
     }
-    return { candidate, outputHash: candidateSigningRoot(candidate, this.#o.fingerprint) }
+    return { candidate, outputHash: candidateSigningRoot(candidate, this.#o.domainId) }
   }
 
   async #apply (command: Command): Promise<ApplyResult> {
@@ -186,7 +186,7 @@ export class AtelierMachine {
     if (acl != null && !acl.some(a => equalBytes(a, accept.hint.coBuilder))) {
       return rejected('cobuilder-not-allowed', `co-builder 0x${toHex(accept.hint.coBuilder)} is not in the acl`)
     }
-    if (!verifyHintSignature(accept.hint, this.#o.fingerprint)) {
+    if (!verifyHintSignature(accept.hint, this.#o.domainId)) {
       return rejected('bad-hint-signature', `hint signature does not recover co-builder 0x${toHex(accept.hint.coBuilder)}`)
     }
     const id = toHex(hintId(accept.hint))

@@ -14,9 +14,12 @@ import type { AuctionBidValue, BundleValue } from '../proto/index.ts'
 import type { Server } from 'node:http'
 
 export const MAX_POOL = 20_000
+const MAX_SPENT = 200_000
 
 export class InputPool {
   readonly #pool = new Map<string, Uint8Array>()
+  /** hashes already in a sealed candidate: never again (a late relay must not resurrect them) */
+  readonly #spent = new Set<string>()
   readonly #reserved = new Map<number, string[]>()
   readonly #bids = new Map<number, BundleValue[]>()
   readonly #winners = new Map<number, BundleValue>()
@@ -29,7 +32,7 @@ export class InputPool {
         continue
       }
       const hash = toHex(keccak256(raw))
-      if (!this.#pool.has(hash) && !this.#isReserved(hash)) {
+      if (!this.#pool.has(hash) && !this.#spent.has(hash) && !this.#isReserved(hash)) {
         this.#pool.set(hash, raw)
         added.push(hash)
       }
@@ -77,8 +80,16 @@ export class InputPool {
     this.#reserved.set(slot, hashes)
   }
 
-  /** The slot sealed: its inputs are spent. */
-  settle (slot: number): void {
+  /** The slot sealed with this body: its transactions are spent, whoever sealed it. */
+  settle (slot: number, body: Uint8Array[] = []): void {
+    for (const raw of body) {
+      const hash = toHex(keccak256(raw))
+      this.#pool.delete(hash)
+      this.#spent.add(hash)
+    }
+    while (this.#spent.size > MAX_SPENT) {
+      this.#spent.delete(this.#spent.values().next().value as string)
+    }
     this.#reserved.delete(slot)
     this.#bids.delete(slot)
     this.#winners.delete(slot)

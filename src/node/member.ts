@@ -11,10 +11,11 @@
 import { join } from 'node:path'
 import { hexToBytes } from '@ethereumjs/util'
 import { ChainRpc, detectChainInfo, HeadWatcher, ParentStateCache, parentHeaderOf, rpcStateSource } from '../chain/index.ts'
+import { explainVerify } from '../config/index.ts'
 import { simulateSlot } from '../core/index.ts'
 import { DoubleSignError, leaderFor, SafeSigner, slotInputsOf, takeoverRank, AtelierMachine } from '../machine/index.ts'
 import {
-  MemberEvidenceSource, Plane, policyFromConfig, RosterService, serveHints, serveSync, verifierFromConfig
+  MAX_SYNC_RANGE, MemberEvidenceSource, Plane, policyFromConfig, requestCandidates, RosterService, serveHints, serveSync, verifierFromConfig
 } from '../p2p/index.ts'
 import {
   candidateSigningRoot, decodeAnyMessage, encodeMessage, hintId, toHex, verifyHintSignature
@@ -108,6 +109,8 @@ export class MemberNode extends EventTarget {
   #ingestion?: Server
   #head = -1
   #stopped = false
+  #commandSeq = 0
+  #catchingUp = false
 
   private constructor (o: MemberNodeOptions, index: number) {
     super()
@@ -175,7 +178,7 @@ export class MemberNode extends EventTarget {
     })
     this.machine = new AtelierMachine({
       roster: config.roster,
-      fingerprint: config.signature().bytes,
+      domainId: config.root().bytes,
       simulate: async spec => this.#simulate(spec),
       onDivergence: (slot, member) => {
         this.metrics.simulationDivergence.inc()
@@ -204,6 +207,7 @@ export class MemberNode extends EventTarget {
       },
       onInvalid: reason => { this.log.debug('roster-invalid', { reason }) }
     })
+    await this.#replayCommands()
     this.#installValidators()
     await this.roster.start()
     await serveHints(this.publicPlane, async (hint, from) => this.#onHint(hint, from), (peer, role) => {
@@ -211,6 +215,11 @@ export class MemberNode extends EventTarget {
       this.log.warn('hint-stream-refused', { peer: peer.toString(), role: role ?? 'none' })
     })
     await serveSync(this.publicPlane, this.store)
+    this.publicPlane.node.addEventListener('peer:connect', evt => {
+      if (this.publicPlane.registry.roleOf(evt.detail) === 'member') {
+        void this.#catchUp(evt.detail)
+      }
+    })
     if (o.ingestionPort != null) {
       const { server, port } = await serveIngestion({
         transactions: txs => this.submitTransactions(txs),
@@ -241,6 +250,56 @@ export class MemberNode extends EventTarget {
       hardfork: this.chainInfo.hardfork,
       fingerprint: config.signature().toString()
     })
+  }
+
+  /** Fetches the candidates sealed while this member was away from another member (sync). */
+  async #catchUp (peer: PeerId): Promise<void> {
+    if (this.#catchingUp || this.#stopped) { return }
+    this.#catchingUp = true
+    let fetched = 0
+    try {
+      let from = ((await this.store.latestCandidateSlot()) ?? -1) + 1
+      for (let page = 0; page < 1000; page++) {
+        const got = await requestCandidates(this.publicPlane, peer, from, Number.MAX_SAFE_INTEGER)
+        for (const c of got) {
+          const verdict = explainVerify(c, this.config)
+          if (!verdict.valid) {
+            this.log.warn('sync-candidate-invalid', { slot: c.slot, reason: verdict.reason })
+            continue
+          }
+          if (!this.#sealedSlots.has(c.slot)) {
+            fetched++
+            await this.#storePublicCandidate(c)
+          }
+        }
+        const last = got.at(-1)
+        if (last == null || got.length < MAX_SYNC_RANGE) { break }
+        from = last.slot + 1
+      }
+      if (fetched > 0) { this.log.info('caught-up', { candidates: fetched, from: peer.toString() }) }
+    } catch (err) {
+      this.log.debug('catch-up-failed', { peer: peer.toString(), message: (err as Error).message })
+    } finally {
+      this.#catchingUp = false
+    }
+  }
+
+  /** Rebuilds in-flight slots from the command log after a restart (the signing record stays binding). */
+  async #replayCommands (): Promise<void> {
+    const log = await this.store.commands()
+    this.#commandSeq = log.reduce((max, c) => Math.max(max, c.seq + 1), 0)
+    for (const { slot, message } of log) {
+      const stored = await this.store.getCandidate(slot)
+      if (stored != null) {
+        this.#keep(stored)
+        continue
+      }
+      const m = decodeAnyMessage(message) as { kind: SlotMessageKind, value: MessageValues[SlotMessageKind] }
+      await this.#apply(m.kind, m.value, true)
+    }
+    if (log.length > 0) {
+      this.log.info('commands-replayed', { commands: log.length, openSlots: this.machine.query({ type: 'OpenSlots' }).length })
+    }
   }
 
   /** Adds transactions to the pool and relays them to the other members. */
@@ -275,7 +334,7 @@ export class MemberNode extends EventTarget {
       this.metrics.gossip.inc({ topic, result })
       if (result === 'reject') { this.log.warn('gossip-rejected', { topic, reason }) }
     }
-    const fp = this.config.signature().bytes
+    const fp = this.config.root().bytes
     this.privatePlane.validate(this.topics.simulations, (_source, msg) => {
       const check = validateSlotMessage(msg.data, {
         roster: this.config.roster,
@@ -289,8 +348,9 @@ export class MemberNode extends EventTarget {
     })
     this.privatePlane.validate(this.topics.hint, (_source, msg) => {
       const d = decodeFor(msg.data, ['HintBundle'] as const)
-      const verdict = d.value == null ? 'reject' : verifyHintSignature(d.value.value, fp) ? 'accept' : 'reject'
-      count('hint', verdict, d.reason)
+      const signed = d.value != null && verifyHintSignature(d.value.value, fp)
+      const verdict = signed ? 'accept' : 'reject'
+      count('hint', verdict, signed ? d.reason : `${d.reason}; bad hint signature`)
       return verdict
     })
     this.privatePlane.validate(this.topics.pool, (_source, msg) => {
@@ -301,7 +361,7 @@ export class MemberNode extends EventTarget {
     this.publicPlane.validate(this.topics.candidates, (source, msg) => {
       const check = validateCandidate(msg.data, {
         roster: this.config.roster,
-        fingerprint: fp,
+        domainId: fp,
         sourceRole: this.publicPlane.registry.roleOf(source),
         keptRoot: slot => this.#keptRoot(slot)
       })
@@ -337,7 +397,7 @@ export class MemberNode extends EventTarget {
 
   #keep (candidate: CandidateValue): void {
     this.#sealedSlots.add(candidate.slot)
-    this.#keptRoots.set(candidate.slot, candidateSigningRoot(candidate, this.config.signature().bytes))
+    this.#keptRoots.set(candidate.slot, candidateSigningRoot(candidate, this.config.root().bytes))
     for (const t of this.#timers.get(candidate.slot) ?? []) { clearTimeout(t) }
     this.#timers.delete(candidate.slot)
   }
@@ -351,7 +411,7 @@ export class MemberNode extends EventTarget {
   // --- hints --------------------------------------------------------------------------------------
 
   async #onHint (hint: HintBundleValue, from: PeerId): Promise<HintVerdict> {
-    const fp = this.config.signature().bytes
+    const fp = this.config.root().bytes
     let verdict: HintVerdict
     if (!verifyHintSignature(hint, fp)) {
       verdict = { accepted: false, reason: 'bad signature: it does not recover the co-builder address' }
@@ -443,10 +503,13 @@ export class MemberNode extends EventTarget {
     }
   }
 
-  async #apply (kind: SlotMessageKind, value: MessageValues[SlotMessageKind]): Promise<ApplyResult> {
+  async #apply (kind: SlotMessageKind, value: MessageValues[SlotMessageKind], replay = false): Promise<ApplyResult> {
     const slot = (value as { slot: number }).slot
     const r = await this.machine.apply({ type: kind, value } as Command)
     if (!r.ok) { return r }
+    if (!replay) {
+      await this.store.appendCommand(slot, this.#commandSeq++, encodeMessage(kind, value as never))
+    }
     await this.#after(kind, slot, value)
     await this.#retryBuffered(slot)
     return r
@@ -557,7 +620,7 @@ export class MemberNode extends EventTarget {
     if (candidate == null || this.#sealedSlots.has(slot)) { return }
     this.#keep(candidate)
     await this.store.putCandidate(candidate)
-    this.pool.settle(slot)
+    this.pool.settle(slot, candidate.body)
     this.metrics.slotsSealed.inc()
     const opened = this.#opened.get(slot)
     const latencyMs = opened == null ? undefined : Date.now() - opened
@@ -573,7 +636,7 @@ export class MemberNode extends EventTarget {
     // simulation diverged (its machine will never seal this slot itself)
     this.#keep(candidate)
     if (await this.store.putCandidate(candidate)) {
-      this.pool.settle(candidate.slot)
+      this.pool.settle(candidate.slot, candidate.body)
       this.metrics.slotsSealed.inc()
       this.log.info('candidate-adopted', { slot: candidate.slot, signers: candidate.committeeRoster.length })
       this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail: { candidate, sealer: 'public' } }))
@@ -591,6 +654,7 @@ export class MemberNode extends EventTarget {
         this.log.warn('slot-missed', { slot })
       }
       await this.machine.apply({ type: 'MarkDone', value: { slot } })
+      await this.store.dropCommands(slot)
       this.#buffered.delete(slot)
       this.#hints.delete(slot)
       this.#opened.delete(slot)

@@ -10,7 +10,7 @@ import type { CandidateValue } from '../proto/index.ts'
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
 
-const PREFIX = { candidate: 0x01, signing: 0x02, meta: 0x03 } as const
+const PREFIX = { candidate: 0x01, signing: 0x02, meta: 0x03, command: 0x04 } as const
 
 function slotKey (prefix: number, slot: number): Uint8Array {
   const key = new Uint8Array(9)
@@ -77,6 +77,26 @@ export class NodeStore {
     }
   }
 
+  /**
+   * The machine's command log for slots not yet done: replayed on restart so an in-flight slot
+   * resumes where it was (encoded messages, in apply order).
+   */
+  async appendCommand (slot: number, seq: number, message: Uint8Array): Promise<void> {
+    await this.db.put(commandKey(slot, seq), message)
+  }
+
+  async commands (): Promise<Array<{ slot: number, seq: number, message: Uint8Array }>> {
+    const out: Array<{ slot: number, seq: number, message: Uint8Array }> = []
+    for await (const [key, value] of this.db.iterator({ gte: commandKey(0, 0), lt: Uint8Array.of(PREFIX.command + 1) })) {
+      out.push({ slot: slotOf(key), seq: new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(9), message: value })
+    }
+    return out
+  }
+
+  async dropCommands (slot: number): Promise<void> {
+    await this.db.clear({ gte: commandKey(slot, 0), lte: commandKey(slot, 0xffffffff) })
+  }
+
   async getMeta (name: string): Promise<string | undefined> {
     const value = await this.db.get(metaKey(name))
     return value == null ? undefined : new TextDecoder().decode(value)
@@ -85,6 +105,13 @@ export class NodeStore {
   async putMeta (name: string, value: string): Promise<void> {
     await this.db.put(metaKey(name), new TextEncoder().encode(value), { sync: true })
   }
+}
+
+function commandKey (slot: number, seq: number): Uint8Array {
+  const key = new Uint8Array(13)
+  key.set(slotKey(PREFIX.command, slot))
+  new DataView(key.buffer).setUint32(9, seq)
+  return key
 }
 
 function metaKey (name: string): Uint8Array {

@@ -118,7 +118,7 @@ export class Reader implements AsyncIterable<CandidateValue> {
     this.plane.validate(this.#topic, (source, msg) => {
       const check = validateCandidate(msg.data, {
         roster: config.roster,
-        fingerprint: config.signature().bytes,
+        domainId: config.root().bytes,
         sourceRole: this.plane.registry.roleOf(source),
         keptRoot: slot => this.#kept.get(slot)?.root
       })
@@ -190,7 +190,7 @@ export class Reader implements AsyncIterable<CandidateValue> {
       this.#o.onInvalid?.(`candidate for slot ${candidate.slot} dropped: ${verdict.reason}`, candidate.slot)
       return
     }
-    this.#kept.set(candidate.slot, { candidate, root: candidateSigningRoot(candidate, this.#o.config.signature().bytes) })
+    this.#kept.set(candidate.slot, { candidate, root: candidateSigningRoot(candidate, this.#o.config.root().bytes) })
   }
 
   /** Releases kept candidates up to `through` in slot order; slots without one are skipped. */

@@ -12,8 +12,8 @@ export type CandidateVerdict = { valid: true } | { valid: false, reason: string 
 export interface PinnedCommittee {
   /** the 48-byte compressed BLS keys of the configured committee, in roster order */
   roster: Uint8Array[]
-  /** the 32-byte `config.signature()` id the candidate must have been sealed under */
-  fingerprint: Uint8Array
+  /** `ATELIER_ROOT` (lattice + config fingerprint) the candidate must have been sealed under */
+  domainId: Uint8Array
 }
 
 export function verifyCandidate (candidate: CandidateValue, committee: PinnedCommittee): CandidateVerdict {
@@ -39,7 +39,7 @@ export function verifyCandidate (candidate: CandidateValue, committee: PinnedCom
   if (!equalBytes(candidate.header.parentHash, candidate.parentHash)) {
     return { valid: false, reason: 'header parent hash differs from the candidate parent hash' }
   }
-  const root = candidateSigningRoot(candidate, committee.fingerprint)
+  const root = candidateSigningRoot(candidate, committee.domainId)
   if (!blsFastAggregateVerify(root, signers, candidate.builderSig)) {
     return { valid: false, reason: 'aggregate signature does not verify over the signing root (tampered, or sealed under another config)' }
   }

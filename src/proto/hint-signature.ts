@@ -15,9 +15,9 @@ function addressFromPublicKey (uncompressed: Uint8Array): Uint8Array {
   return keccak256(uncompressed.subarray(1)).subarray(12)
 }
 
-export function signHint (secretKey: Uint8Array, slot: number, template: BundleValue, fingerprint: Uint8Array): HintBundleValue {
+export function signHint (secretKey: Uint8Array, slot: number, template: BundleValue, domainId: Uint8Array): HintBundleValue {
   const coBuilder = ethAddressOf(secretKey)
-  const root = hintSigningRoot({ slot, coBuilder, template }, fingerprint)
+  const root = hintSigningRoot({ slot, coBuilder, template }, domainId)
   const recovered = secp256k1.sign(root, secretKey, { prehash: false, format: 'recovered' })
   // noble puts the recovery id first; Ethereum's convention is r ‖ s ‖ v
   const signature = new Uint8Array(65)
@@ -27,7 +27,7 @@ export function signHint (secretKey: Uint8Array, slot: number, template: BundleV
 }
 
 /** The address that signed this hint, or undefined when the signature is malformed. */
-export function recoverHintSigner (hint: HintBundleValue, fingerprint: Uint8Array): Uint8Array | undefined {
+export function recoverHintSigner (hint: HintBundleValue, domainId: Uint8Array): Uint8Array | undefined {
   const v = hint.signature[64]
   if (v !== 0 && v !== 1) {
     return undefined
@@ -36,7 +36,7 @@ export function recoverHintSigner (hint: HintBundleValue, fingerprint: Uint8Arra
   recovered[0] = v
   recovered.set(hint.signature.subarray(0, 64), 1)
   try {
-    const root = hintSigningRoot(hint, fingerprint)
+    const root = hintSigningRoot(hint, domainId)
     const pub = secp256k1.recoverPublicKey(recovered, root, { prehash: false })
     return addressFromPublicKey(secp256k1.Point.fromBytes(pub).toBytes(false))
   } catch {
@@ -44,7 +44,7 @@ export function recoverHintSigner (hint: HintBundleValue, fingerprint: Uint8Arra
   }
 }
 
-export function verifyHintSignature (hint: HintBundleValue, fingerprint: Uint8Array): boolean {
-  const signer = recoverHintSigner(hint, fingerprint)
+export function verifyHintSignature (hint: HintBundleValue, domainId: Uint8Array): boolean {
+  const signer = recoverHintSigner(hint, domainId)
   return signer != null && signer.length === hint.coBuilder.length && signer.every((b, i) => b === hint.coBuilder[i])
 }

@@ -1,7 +1,8 @@
 /**
  * Signing roots, Ethereum style: `hashTreeRoot(SigningData { objectRoot, domain })`, where the domain
- * ties a signature to one purpose and one committee configuration (its fingerprint), so a signature
- * made under one config never verifies under another.
+ * ties a signature to one purpose and one deployment: candidates and hints to `ATELIER_ROOT` (lattice +
+ * config fingerprint), roster announcements to the announcer's fingerprint. A signature made under
+ * one config, or one lattice, never verifies under another.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
@@ -15,12 +16,12 @@ export const DomainPurpose = {
 
 export type DomainPurposeName = keyof typeof DomainPurpose
 
-/** `sha256(utf8(purpose) ‖ fingerprint)`: fingerprint is the 32-byte `config.signature()` id. */
-export function computeDomain (purpose: DomainPurposeName, fingerprint: Uint8Array): Uint8Array {
+/** `sha256(utf8(purpose) ‖ id)`, `id` a 32-byte UniqueId (`ATELIER_ROOT`, or a config fingerprint). */
+export function computeDomain (purpose: DomainPurposeName, id: Uint8Array): Uint8Array {
   const tag = utf8ToBytes(DomainPurpose[purpose])
-  const buf = new Uint8Array(tag.length + fingerprint.length)
+  const buf = new Uint8Array(tag.length + id.length)
   buf.set(tag)
-  buf.set(fingerprint, tag.length)
+  buf.set(id, tag.length)
   return sha256(buf)
 }
 
@@ -31,7 +32,7 @@ export function computeSigningRoot (objectRoot: Uint8Array, domain: Uint8Array):
 /** The root every committee member BLS-signs for a candidate, and the simulation output hash. */
 export function candidateSigningRoot (
   candidate: Pick<T.CandidateValue, 'slot' | 'parentHash' | 'header' | 'body' | 'hintsApplied'>,
-  fingerprint: Uint8Array
+  domainId: Uint8Array
 ): Uint8Array {
   const objectRoot = T.CandidateSignedFields.hashTreeRoot({
     slot: candidate.slot,
@@ -40,12 +41,12 @@ export function candidateSigningRoot (
     body: T.Transactions.hashTreeRoot(candidate.body),
     hintsApplied: candidate.hintsApplied
   })
-  return computeSigningRoot(objectRoot, computeDomain('candidate', fingerprint))
+  return computeSigningRoot(objectRoot, computeDomain('candidate', domainId))
 }
 
-export function hintSigningRoot (hint: Pick<T.HintBundleValue, 'slot' | 'coBuilder' | 'template'>, fingerprint: Uint8Array): Uint8Array {
+export function hintSigningRoot (hint: Pick<T.HintBundleValue, 'slot' | 'coBuilder' | 'template'>, domainId: Uint8Array): Uint8Array {
   return T.HintSigningData.hashTreeRoot({
-    domain: computeDomain('hint', fingerprint),
+    domain: computeDomain('hint', domainId),
     slot: hint.slot,
     coBuilder: hint.coBuilder,
     templateRoot: T.Bundle.hashTreeRoot(hint.template)

@@ -54,7 +54,7 @@ export function validateCandidate (bytes: Uint8Array, ctx: CandidateTopicContext
   const kept = ctx.keptRoot(candidate.slot)
   if (kept != null) {
     // receivers keep the first valid candidate per slot; repeats and late rivals are dropped quietly
-    return ignore(equalBytes(kept, candidateSigningRoot(candidate, ctx.fingerprint)) ? 'duplicate' : 'slot already has a candidate')
+    return ignore(equalBytes(kept, candidateSigningRoot(candidate, ctx.domainId)) ? 'duplicate' : 'slot already has a candidate')
   }
   const verdict = verifyCandidate(candidate, ctx)
   if (!verdict.valid) {

@@ -91,7 +91,7 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     const sender = await HintSender.open(cobuilder, net.nodes[0].publicPlane.peerId)
     cleanup.push(async () => sender.close())
     const key = new Uint8Array(32).fill(0x31)
-    const fp = net.config.signature().bytes
+    const fp = net.config.root().bytes
     // aim a few slots ahead of whatever the head is: accepted while the slot is still open for hints
     let verdict = { accepted: false, reason: '' }
     let slot = 0
@@ -128,7 +128,7 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     })
     cleanup.push(async () => reader.stop())
     const forgedSlot = 1_000_001
-    const minority = seal(unsignedCandidate(forgedSlot), memberKeys(1, 'rogue'), net.config.signature().bytes)
+    const minority = seal(unsignedCandidate(forgedSlot), memberKeys(1, 'rogue'), net.config.root().bytes)
     // a co-builder is admitted on the public plane but may not publish candidates
     const cobuilder = await clientPlane('cobuilder', [topics.candidates])
     cobuilder.pubsub.subscribe(topics.candidates)

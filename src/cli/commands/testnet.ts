@@ -1,10 +1,73 @@
 import { Command } from 'commander'
+import { createLogger, Testnet } from '../../node/index.ts'
+import type { SlotProgress } from '../../node/index.ts'
+
+interface TestnetCliOptions {
+  members: string
+  slots?: string
+  blockTime: string
+  json?: boolean
+  out?: string
+  txsPerSlot: string
+}
+
+function progressLine (p: SlotProgress): string {
+  const gas = p.gas >= 1_000_000 ? `${(p.gas / 1_000_000).toFixed(2)}M` : `${(p.gas / 1000).toFixed(1)}k`
+  const seal = p.sealLatencyMs == null ? '   –  ' : `${String(p.sealLatencyMs).padStart(4)} ms`
+  return `slot ${String(p.slot).padStart(5)}  leader ${p.leader}  txs ${String(p.txs).padStart(4)}  gas ${gas.padStart(7)}  agree ${p.signers}/${p.committee}  seal ${seal}  ${p.verified ? 'verified ✓' : 'UNVERIFIED'}`
+}
 
 export function testnetCommand (): Command {
   return new Command('testnet')
-    .description('run a local multi-node testnet on embedded defaults')
-    .action(() => {
-      process.stderr.write('testnet not yet available: the member node lands with the testnet issue\n')
-      process.exitCode = 1
+    .description('run a local multi-node testnet on embedded defaults (anvil, a test TD, N members, a co-builder, load, a follower)')
+    .option('--members <n>', 'committee size', '4')
+    .option('--slots <n>', 'stop after this many verified candidates (default: run until Ctrl-C)')
+    .option('--block-time <s>', 'seconds per slot (anvil block time)', '2')
+    .option('--txs-per-slot <n>', 'load: transactions submitted per slot', '10')
+    .option('--json', 'print a machine-readable summary (no progress lines)')
+    .option('--out <dir>', 'keep the config, keys, logs and every candidate (SSZ and JSON) here')
+    .action(async (opts: TestnetCliOptions) => {
+      const members = Number(opts.members)
+      const blockTime = Number(opts.blockTime)
+      const slots = opts.slots != null ? Number(opts.slots) : undefined
+      if (!Number.isInteger(members) || members < 1 || members > 64) { throw new Error('--members must be 1..64') }
+      if (!Number.isInteger(blockTime) || blockTime < 1) { throw new Error('--block-time must be a whole number of seconds ≥ 1') }
+      if (slots != null && (!Number.isInteger(slots) || slots < 1)) { throw new Error('--slots must be a positive integer') }
+      const say = (line: string): void => { if (opts.json !== true) { process.stdout.write(line + '\n') } }
+      say(`starting a ${members}-member testnet (block time ${blockTime}s)…`)
+      const net = await Testnet.start({
+        members,
+        blockTime,
+        out: opts.out,
+        txsPerSlot: Number(opts.txsPerSlot),
+        logger: createLogger({ format: 'pretty', level: 'warn' }),
+        onProgress: p => { say(progressLine(p)) }
+      })
+      say(`members up; config fingerprint ${net.config.signature().toString().slice(0, 16)}…; logs in ${net.dir}`)
+      let stopping = false
+      const finish = async (): Promise<void> => {
+        if (stopping) { return }
+        stopping = true
+        const summary = net.summary()
+        await net.stop()
+        if (opts.json === true) {
+          process.stdout.write(JSON.stringify(summary) + '\n')
+        } else {
+          say('summary:')
+          for (const [k, v] of Object.entries(summary)) { if (v !== undefined) { say(`  ${k}: ${String(v)}`) } }
+        }
+      }
+      await new Promise<void>(resolve => {
+        const onSignal = (): void => { finish().then(resolve, resolve) }
+        process.once('SIGINT', onSignal)
+        process.once('SIGTERM', onSignal)
+        if (slots != null) {
+          net.waitForCandidates(slots, Math.max(120_000, slots * blockTime * 5000)).then(async () => finish(), async err => {
+            process.stderr.write(`${(err as Error).message}\n`)
+            process.exitCode = 1
+            await finish()
+          }).then(resolve, resolve)
+        }
+      })
     })
 }

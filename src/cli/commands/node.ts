@@ -1,0 +1,91 @@
+import { Command, Option } from 'commander'
+import { FileKeyStore } from '../../enclave/index.ts'
+import { createLogger, defaultTicketPath, loadConfigFile, MemberNode, quoteProviderFrom, readTickets } from '../../node/index.ts'
+import { fromHex } from '../../proto/index.ts'
+import type { LogLevel } from '../../node/index.ts'
+
+interface NodeOptions {
+  config: string
+  keys: string
+  data: string
+  ticket?: string
+  listenPrivate: string[]
+  listenPublic: string[]
+  bootstrap: string[]
+  metricsPort?: string
+  rpcPort?: string
+  quoteProvider: 'configfs' | 'test-td'
+  testTd?: string
+  mrtd?: string
+  collateral?: string
+  pccsUrl?: string
+  feeRecipient?: string
+  slotSeconds: string
+  logFormat: 'json' | 'pretty'
+  logLevel: LogLevel
+  fault?: 'wrong-coinbase'
+}
+
+const port = (v: string | undefined, what: string): number | undefined => {
+  if (v == null) { return undefined }
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) { throw new Error(`${what} must be a port number, got "${v}"`) }
+  return n
+}
+
+export function nodeCommand (): Command {
+  return new Command('node')
+    .description('run a committee member (both planes, the slot loop, sync, metrics)')
+    .requiredOption('--config <file>', 'config JSON')
+    .requiredOption('--keys <dir>', 'key directory from `atelier keygen`')
+    .requiredOption('--data <dir>', 'data directory (LevelDB: candidates, signing record, command log)')
+    .option('--ticket <file>', 'operator tickets { private, public } (default: <keys>/tickets.json)')
+    .option('--listen-private <ma...>', 'private-plane listen multiaddrs', ['/ip4/127.0.0.1/tcp/0'])
+    .option('--listen-public <ma...>', 'public-plane listen multiaddrs', ['/ip4/127.0.0.1/tcp/0'])
+    .option('--bootstrap <ma...>', 'other members\' private-plane multiaddrs (with /p2p/ ids)', [])
+    .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n>')
+    .option('--rpc-port <n>', 'serve the ingestion JSON-RPC on 127.0.0.1:<n>')
+    .addOption(new Option('--quote-provider <kind>', 'where quotes come from').choices(['configfs', 'test-td']).default('configfs'))
+    .option('--test-td <file>', 'test-td: the exported test TD')
+    .option('--mrtd <hex>', 'test-td: the MR_TD to claim (default: the acl\'s first)')
+    .option('--collateral <file>', 'configfs: collateral JSON file')
+    .option('--pccs-url <url>', 'configfs: PCCS to fetch collateral from')
+    .option('--fee-recipient <address>', 'coinbase of the slots this member leads')
+    .option('--slot-seconds <s>', 'seconds between a parent and the block built on it', '12')
+    .addOption(new Option('--log-format <format>').choices(['json', 'pretty']).default('json'))
+    .addOption(new Option('--log-level <level>').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(new Option('--fault <kind>', 'test only: simulate divergently').choices(['wrong-coinbase']).hideHelp())
+    .action(async (opts: NodeOptions) => {
+      const log = createLogger({ format: opts.logFormat, level: opts.logLevel })
+      const config = await loadConfigFile(opts.config)
+      const keys = await new FileKeyStore(opts.keys).load()
+      const node = await MemberNode.start({
+        config,
+        keys,
+        dataDir: opts.data,
+        quoteProvider: await quoteProviderFrom({ kind: opts.quoteProvider, testTd: opts.testTd, mrtd: opts.mrtd, collateral: opts.collateral, pccsUrl: opts.pccsUrl }, config),
+        operatorTickets: await readTickets(opts.ticket ?? defaultTicketPath(opts.keys)),
+        listenPrivate: opts.listenPrivate,
+        listenPublic: opts.listenPublic,
+        bootstrap: opts.bootstrap,
+        metricsPort: port(opts.metricsPort, '--metrics-port'),
+        ingestionPort: port(opts.rpcPort, '--rpc-port'),
+        feeRecipient: opts.feeRecipient != null ? fromHex(opts.feeRecipient) : undefined,
+        slotSeconds: Number(opts.slotSeconds),
+        logger: log,
+        fault: opts.fault
+      })
+      process.stdout.write(JSON.stringify({ event: 'ready', member: node.index, ...node.addresses(), rpcPort: node.ingestionPort, metricsPort: node.metricsPort }) + '\n')
+      await new Promise<void>(resolve => {
+        const shutdown = (signal: string): void => {
+          log.info('shutdown', { signal })
+          node.stop().then(resolve, err => {
+            log.error('shutdown-failed', { message: (err as Error).message })
+            resolve()
+          })
+        }
+        process.once('SIGINT', () => { shutdown('SIGINT') })
+        process.once('SIGTERM', () => { shutdown('SIGTERM') })
+      })
+    })
+}

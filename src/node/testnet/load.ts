@@ -1,0 +1,134 @@
+/**
+ * The testnet's load generator: ETH and ERC-20 transfers from keys used once each (the candidates are
+ * never mined on the local chain, so a key's on-chain nonce stays 0) and, now and then, a
+ * revert-protected bundle — submitted round-robin to the members' ingestion endpoints.
+ */
+import { randomBytes } from 'node:crypto'
+import { bytesToHex } from '@ethereumjs/util'
+import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
+import { makeCommon } from '../../core/index.ts'
+import { Workload } from '../workload/workload.ts'
+import type { Anvil } from './anvil.ts'
+import type { ChainInfo } from '../../chain/index.ts'
+
+/** anvil's first default account (test mnemonic): public, local chains only */
+const ANVIL_DEPLOYER = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
+const FUNDING = '0x56bc75e2d63100000'
+
+export interface LoadOptions {
+  anvil: Anvil
+  chain: ChainInfo
+  /** members' ingestion JSON-RPC URLs */
+  targets(): string[]
+  txsPerSlot: number
+  /** one bundle every this many ticks (0 = never) */
+  bundleEvery?: number
+  /** token holders minted at setup; each sends one token transfer */
+  holders?: number
+}
+
+async function post (url: string, method: string, params: unknown[]): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(5000)
+  })
+  const json = await res.json() as { result?: unknown, error?: { message: string } }
+  if (json.error != null) { throw new Error(`${method}: ${json.error.message}`) }
+  return json.result
+}
+
+export class LoadGenerator {
+  readonly #o: LoadOptions
+  readonly #common
+  token = ''
+  #holders: Workload | undefined
+  #nextHolder = 0
+  #tick = 0
+  #target = 0
+  /** every pool transaction submitted (hash → raw), for the exactly-once check */
+  readonly submitted = new Map<string, Uint8Array>()
+  /** transactions sent inside auction bids: a bid that loses or comes late is dropped, so at most once */
+  readonly bundled = new Map<string, Uint8Array>()
+  errors = 0
+
+  constructor (options: LoadOptions) {
+    this.#o = options
+    this.#common = makeCommon(options.chain)
+  }
+
+  /** Deploys the token and mints to the holders, on the chain itself. */
+  async setup (): Promise<void> {
+    const anvil = this.#o.anvil
+    const deployer = new Workload(this.#common, [ANVIL_DEPLOYER])
+    deployer.nonces[0] = BigInt(await anvil.rpc<string>('eth_getTransactionCount', [deployer.addresses[0], 'pending']))
+    const holders = new Workload(this.#common, Array.from({ length: this.#o.holders ?? 256 }, () => new Uint8Array(randomBytes(32))))
+    const { raw, address } = deployer.deployToken(0)
+    const hashes = [await anvil.rpc<string>('eth_sendRawTransaction', [bytesToHex(raw)])]
+    for (const a of holders.addresses) {
+      await anvil.rpc('anvil_setBalance', [a, FUNDING])
+      hashes.push(await anvil.rpc<string>('eth_sendRawTransaction', [bytesToHex(deployer.mint(0, address, a, 1_000_000n))]))
+    }
+    await anvil.rpc('evm_mine')
+    for (const h of hashes) {
+      for (let i = 0; i < 200; i++) {
+        if (await anvil.rpc('eth_getTransactionReceipt', [h]) != null) { break }
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+    }
+    this.token = address
+    this.#holders = holders
+  }
+
+  async #fresh (): Promise<Workload> {
+    const w = new Workload(this.#common, [new Uint8Array(randomBytes(32))])
+    await this.#o.anvil.rpc('anvil_setBalance', [w.addresses[0], FUNDING])
+    return w
+  }
+
+  #nextTarget (): string {
+    const targets = this.#o.targets()
+    return targets[this.#target++ % targets.length]
+  }
+
+  /** A funded one-shot ETH transfer (for co-builder hints too). */
+  async freshTransfer (): Promise<Uint8Array> {
+    const w = await this.#fresh()
+    return w.ethTransfer(0, w.addresses[0], 1n, { maxPriorityFeePerGas: BigInt(1 + (this.#tick % 5)) * 1_000_000_000n })
+  }
+
+  /** One slot's worth of load. */
+  async tick (slot: number): Promise<void> {
+    this.#tick++
+    const raws: Uint8Array[] = []
+    for (let i = 0; i < this.#o.txsPerSlot; i++) {
+      const holders = this.#holders
+      if (i % 2 === 0 && holders != null && this.#nextHolder < holders.keys.length) {
+        const from = this.#nextHolder++
+        raws.push(holders.tokenTransfer(from, this.token, holders.addresses[(from + 1) % holders.keys.length], BigInt(1 + (i % 7)), { maxPriorityFeePerGas: BigInt(1 + (i % 3)) * 1_000_000_000n }))
+      } else {
+        raws.push(await this.freshTransfer())
+      }
+    }
+    for (const raw of raws) {
+      try {
+        await post(this.#nextTarget(), 'eth_sendRawTransaction', [bytesToHex(raw)])
+        this.submitted.set(bytesToHex(keccak256(raw)), raw)
+      } catch {
+        this.errors++
+      }
+    }
+    const every = this.#o.bundleEvery ?? 0
+    if (every > 0 && this.#tick % every === 0) {
+      const a = await this.#fresh()
+      const txs = [a.ethTransfer(0, a.addresses[0], 2n), a.ethTransfer(0, a.addresses[0], 3n)]
+      try {
+        await post(this.#nextTarget(), 'eth_sendBundle', [{ txs: txs.map(t => bytesToHex(t)), revertProtected: true, slot }])
+        for (const t of txs) { this.bundled.set(bytesToHex(keccak256(t)), t) }
+      } catch {
+        this.errors++
+      }
+    }
+  }
+}
