@@ -6,13 +6,19 @@
 import { cpus, totalmem } from 'node:os'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { dialBench } from './dial.ts'
+import { fanoutBench } from './fanout.ts'
 import { quoteBench } from './quote.ts'
 import { simBench } from './sim.ts'
+import { slotBench } from './slot.ts'
 import type { BenchSection } from './harness.ts'
 
 const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   quote: quoteBench,
-  sim: simBench
+  sim: simBench,
+  dial: dialBench,
+  fanout: fanoutBench,
+  slot: slotBench
 }
 
 const { values } = parseArgs({

@@ -111,6 +111,23 @@ describe('enclave: software test TD through the production verifier', function (
     expect((await rejection(verifier.verify(quote, collateral, nowSecs()))).code).to.equal('bad-collateral-signature')
   })
 
+  it('a cached platform verdict still checks each new quote: signature, DEBUG, MR_TD, binding', async () => {
+    const v = new TdxQuoteVerifier({ trustedRootDer: td.rootDer })
+    expect((await v.verify(await td.quote(REPORT, { mrTd: MRTD }), td.collateral, nowSecs())).cached).to.equal(false)
+    const fresh = await td.quote(new Uint8Array(64).fill(8), { mrTd: MRTD })
+    const ok = await v.verify(fresh, td.collateral, nowSecs(), { reportData: new Uint8Array(64).fill(8), mrtdAcl: [MRTD] })
+    expect(ok.cached).to.equal(true)
+    const tampered = fresh.slice()
+    tampered[568 + 3] ^= 1
+    expect((await rejection(v.verify(tampered, td.collateral, nowSecs()))).code).to.equal('bad-signature')
+    const debug = await td.quote(REPORT, { mrTd: MRTD, tdAttributes: Uint8Array.of(1, 0, 0, 0x10, 0, 0, 0, 0) })
+    expect((await rejection(v.verify(debug, td.collateral, nowSecs()))).code).to.equal('debug')
+    const noSept = await td.quote(REPORT, { mrTd: MRTD, tdAttributes: new Uint8Array(8) })
+    expect((await rejection(v.verify(noSept, td.collateral, nowSecs()))).code).to.equal('td-attributes')
+    expect((await rejection(v.verify(fresh, td.collateral, nowSecs(), { mrtdAcl: [new Uint8Array(48)] }))).code).to.equal('mrtd-not-allowed')
+    expect((await rejection(v.verify(fresh, td.collateral, nowSecs(), { reportData: REPORT }))).code).to.equal('binding-mismatch')
+  })
+
   it('exports and reloads: another process issues quotes under the same root', async () => {
     const again = await TestTd.load(JSON.parse(JSON.stringify(await td.export())))
     const quote = await again.quote(REPORT, { mrTd: MRTD })

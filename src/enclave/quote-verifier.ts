@@ -4,10 +4,11 @@
  * allow-list, DEBUG, MR_TD acl, RTMR pins, report_data binding). The Intel SGX Root CA is pinned unless
  * the verifier is built with an explicit `trustedRootDer`.
  */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { X509Certificate } from '@peculiar/x509'
 import dcap from '@phala/dcap-qvl'
-import { equalBytes, toHex } from '../proto/index.ts'
+import { concatBytes, equalBytes, toHex } from '../proto/index.ts'
 import { collateralNextUpdate, parseCollateral, parseCrl, parseDatedJson, pemCertificates } from './collateral.ts'
 import { QuoteError } from './quote-errors.ts'
 import { INTEL_QE_VENDOR_ID, parseQuote, TD_ATTRIBUTE_DEBUG } from './quote-parse.ts'
@@ -62,6 +63,52 @@ interface CachedVerdict {
   advisoryIds: string[]
   validUntil: number
   validFrom: number
+}
+
+/**
+ * What the expensive part of DCAP verification depends on: the quoting enclave (attestation key, QE
+ * report and its signature, auth data), the PCK chain, the collateral, the quote header and the TD's
+ * TEE_TCB_SVN (which picks the TCB level). A new quote from the same platform — a fresh report_data
+ * for every handshake — shares it, so only its own signature and body fields are checked again.
+ */
+function platformKey (q: ParsedQuote, quote: Uint8Array, collateral: Collateral): string {
+  const enc = new TextEncoder()
+  return toHex(sha256(concatBytes(
+    quote.subarray(0, 48), q.td.teeTcbSvn, q.attestationKey, q.qeReport, q.qeReportSignature, q.qeAuthData,
+    enc.encode(q.pckChainPem), sha256(enc.encode(JSON.stringify(collateral)))
+  )))
+}
+
+/** ECDSA P-256 over the signed region by the quote's attestation key (raw x ‖ y, raw r ‖ s). */
+function quoteSignatureValid (q: ParsedQuote, quote: Uint8Array): boolean {
+  try {
+    const key = createPublicKey({
+      key: { kty: 'EC', crv: 'P-256', x: Buffer.from(q.attestationKey.subarray(0, 32)).toString('base64url'), y: Buffer.from(q.attestationKey.subarray(32, 64)).toString('base64url') },
+      format: 'jwk'
+    })
+    return cryptoVerify('sha256', quote.subarray(0, q.signedLength), { key, dsaEncoding: 'ieee-p1363' }, q.signature)
+  } catch {
+    return false
+  }
+}
+
+/** The TD attribute rules dcap-qvl applies: no DEBUG, no reserved bits, SEPT_VE_DISABLE set. */
+function checkTdAttributes (q: ParsedQuote): void {
+  const a = q.td.tdAttributes
+  if (a[0] !== 0) {
+    throw new QuoteError('debug', 'TD runs with the DEBUG attribute: its memory is readable by the host')
+  }
+  const reservedLower = ((a[3] & 0x0f) << 16) | (a[2] << 8) | a[1]
+  const reservedOther = ((a[7] & 0x7f) << 24) | (a[6] << 16) | (a[5] << 8) | a[4]
+  if (reservedLower !== 0 || (a[3] & 0x20) !== 0 || reservedOther !== 0) {
+    throw new QuoteError('td-attributes', 'reserved TD attribute bits are set')
+  }
+  if ((a[3] & 0x10) === 0) {
+    throw new QuoteError('td-attributes', 'SEPT_VE_DISABLE is not set')
+  }
+  if (q.td.mrServiceTd != null && !q.td.mrServiceTd.every(b => b === 0)) {
+    throw new QuoteError('td-attributes', 'mr_servicetd is not zero')
+  }
 }
 
 const DCAP_REASONS: Array<[RegExp, QuoteRejectCode]> = [
@@ -119,10 +166,15 @@ export class TdxQuoteVerifier {
   async verify (quote: Uint8Array, collateralJson: unknown, now: number, expect: QuoteExpectations = {}): Promise<VerifiedQuote> {
     const parsed = parseQuote(quote)
     const collateral = parseCollateral(collateralJson)
-    const key = toHex(sha256(new Uint8Array([...sha256(quote.subarray(0, parsed.usedLength)), ...sha256(new TextEncoder().encode(JSON.stringify(collateral)))])))
+    const key = platformKey(parsed, quote, collateral)
     let verdict = this.#cache.get(key)
     const cached = verdict != null && now >= verdict.validFrom && now < verdict.validUntil
-    if (!cached) {
+    if (cached) {
+      this.#checkBody(parsed)
+      if (!quoteSignatureValid(parsed, quote)) {
+        throw new QuoteError('bad-signature', 'the quote is not signed by its attestation key')
+      }
+    } else {
       verdict = await this.#verifyUncached(parsed, quote, collateral, now)
       this.#remember(key, verdict)
     }
@@ -148,7 +200,8 @@ export class TdxQuoteVerifier {
     }
   }
 
-  async #verifyUncached (parsed: ParsedQuote, quote: Uint8Array, collateral: Collateral, now: number): Promise<CachedVerdict> {
+  /** The checks on fields of this quote alone (run for every quote, cached platform or not). */
+  #checkBody (parsed: ParsedQuote): void {
     if (!equalBytes(parsed.qeVendorId, INTEL_QE_VENDOR_ID)) {
       throw new QuoteError('qe-vendor', `QE vendor id ${toHex(parsed.qeVendorId)} is not Intel's`)
     }
@@ -161,6 +214,11 @@ export class TdxQuoteVerifier {
     if ((parsed.td.tdAttributes[0] & TD_ATTRIBUTE_DEBUG) !== 0) {
       throw new QuoteError('debug', 'TD runs with the DEBUG attribute: its memory is readable by the host')
     }
+    checkTdAttributes(parsed)
+  }
+
+  async #verifyUncached (parsed: ParsedQuote, quote: Uint8Array, collateral: Collateral, now: number): Promise<CachedVerdict> {
+    this.#checkBody(parsed)
     const pck = pemCertificates(parsed.pckChainPem)
     this.#checkRoot(pck, 'the quote\'s PCK chain')
     this.#checkRoot(pemCertificates(collateral.tcb_info_issuer_chain), 'tcb_info_issuer_chain')

@@ -56,6 +56,8 @@ export interface TestTdExport {
   rootDer: string
   chainPem: string
   pckKey: string
+  /** the quoting enclave's attestation key (PKCS#8), stable across quotes as a real QE's is */
+  attestationKey: string
   collateral: Collateral
 }
 
@@ -129,12 +131,14 @@ export class TestTd {
   readonly collateral: Collateral
   readonly #chainPem: string
   readonly #pckKey: CryptoKey
+  readonly #attestation: CryptoKeyPair
 
-  private constructor (rootDer: Uint8Array, collateral: Collateral, chainPem: string, pckKey: CryptoKey) {
+  private constructor (rootDer: Uint8Array, collateral: Collateral, chainPem: string, pckKey: CryptoKey, attestation: CryptoKeyPair) {
     this.rootDer = rootDer
     this.collateral = collateral
     this.#chainPem = chainPem
     this.#pckKey = pckKey
+    this.#attestation = attestation
   }
 
   static async create (options: TestTdOptions = {}): Promise<TestTd> {
@@ -211,7 +215,7 @@ export class TestTd {
       qe_identity_signature: toHex(await signRaw(tcbKeys.privateKey, new TextEncoder().encode(qeIdentity)))
     }
     const chainPem = [pck, pckCa, root].map(c => c.toString('pem')).join('\n') + '\n'
-    return new TestTd(new Uint8Array(root.rawData), collateral, chainPem, pckKeys.privateKey)
+    return new TestTd(new Uint8Array(root.rawData), collateral, chainPem, pckKeys.privateKey, await keyPair())
   }
 
   async export (): Promise<TestTdExport> {
@@ -219,6 +223,7 @@ export class TestTd {
       rootDer: b64(this.rootDer),
       chainPem: this.#chainPem,
       pckKey: b64(await subtle.exportKey('pkcs8', this.#pckKey)),
+      attestationKey: b64(await subtle.exportKey('pkcs8', this.#attestation.privateKey)),
       collateral: this.collateral
     }
   }
@@ -227,7 +232,33 @@ export class TestTd {
     const key = await subtle.importKey('pkcs8', own(fromB64(data.pckKey)), EC, true, ['sign'])
     // fail early on a file that is not what export() wrote
     void new X509Certificate(own(fromB64(data.rootDer)))
-    return new TestTd(fromB64(data.rootDer), data.collateral, data.chainPem, key)
+    const privateKey = await subtle.importKey('pkcs8', own(fromB64(data.attestationKey)), EC, true, ['sign'])
+    // the public half, from the private key's JWK (WebCrypto cannot derive it directly)
+    const { d: _d, ...publicJwk } = await subtle.exportKey('jwk', privateKey)
+    const publicKey = await subtle.importKey('jwk', { ...publicJwk, key_ops: ['verify'] }, EC, true, ['verify'])
+    return new TestTd(fromB64(data.rootDer), data.collateral, data.chainPem, key, { privateKey, publicKey })
+  }
+
+  #certification?: Promise<{ akRaw: Uint8Array, authData: Uint8Array, qeReport: Uint8Array, qeReportSignature: Uint8Array }>
+
+  /**
+   * The attestation key's certification: a QE report binding the key, signed by the PCK key — made
+   * once per key, as the real quoting enclave does, so every quote of this TD carries the same one.
+   */
+  async #certifiedKey (): Promise<{ akRaw: Uint8Array, authData: Uint8Array, qeReport: Uint8Array, qeReportSignature: Uint8Array }> {
+    this.#certification ??= (async () => {
+      const akRaw = new Uint8Array(await subtle.exportKey('raw', this.#attestation.publicKey)).subarray(1)
+      const authData = new Uint8Array(32).fill(0xad)
+      const qeReport = new Uint8Array(QE_REPORT_BYTES)
+      qeReport[48] = 0x11 // attributes, as the QE identity expects
+      qeReport.set(Buffer.from(QE_MRSIGNER, 'hex'), 128)
+      const qv = new DataView(qeReport.buffer)
+      qv.setUint16(256, QE_ISVPRODID, true)
+      qv.setUint16(258, QE_ISVSVN, true)
+      qeReport.set(sha256(concatBytes(akRaw, authData)), 320)
+      return { akRaw, authData, qeReport, qeReportSignature: await signRaw(this.#pckKey, qeReport) }
+    })()
+    return this.#certification
   }
 
   /** A TDX v4 quote over `reportData` (64 bytes) for a TD with these measurements. */
@@ -255,21 +286,9 @@ export class TestTd {
     (td.rtmr ?? []).forEach((r, i) => { body.set(r, 328 + 48 * i) })
     body.set(reportData, 520)
 
-    const attestation = await keyPair()
-    const akRaw = new Uint8Array(await subtle.exportKey('raw', attestation.publicKey)).subarray(1)
-    const authData = new Uint8Array(32).fill(0xad)
-
-    const qeReport = new Uint8Array(QE_REPORT_BYTES)
-    qeReport[48] = 0x11 // attributes, as the QE identity expects
-    qeReport.set(Buffer.from(QE_MRSIGNER, 'hex'), 128)
-    const qv = new DataView(qeReport.buffer)
-    qv.setUint16(256, QE_ISVPRODID, true)
-    qv.setUint16(258, QE_ISVSVN, true)
-    qeReport.set(sha256(concatBytes(akRaw, authData)), 320)
-
+    const { akRaw, authData, qeReport, qeReportSignature } = await this.#certifiedKey()
     const signed = concatBytes(header, body)
-    const quoteSignature = await signRaw(attestation.privateKey, signed)
-    const qeReportSignature = await signRaw(this.#pckKey, qeReport)
+    const quoteSignature = await signRaw(this.#attestation.privateKey, signed)
     const chain = new TextEncoder().encode(this.#chainPem)
     const inner = concatBytes(u16(5), u32(chain.length), chain)
     const certData = concatBytes(qeReport, qeReportSignature, u16(authData.length), authData, inner)

@@ -59,11 +59,19 @@ export async function issueTicket (claims: TicketClaims, privateKey: JWK): Promi
   return jwt.sign(key)
 }
 
+/** Imported verification keys, per configured JWK (imported once, used for every handshake). */
+const imported = new WeakMap<JWK, ReturnType<typeof importJWK>>()
+
 /** Verifies a ticket for one role and one peer; throws `AdmissionError` with a `ticket-*` code. */
 export async function verifyTicket (token: string, check: TicketCheck): Promise<TicketClaims> {
   const alg = algorithmFor(check.key)
-  const { x, y, kty, crv } = check.key
-  const key = await importJWK({ kty, crv, x, ...(y != null ? { y } : {}) }, alg)
+  let keyPromise = imported.get(check.key)
+  if (keyPromise == null) {
+    const { x, y, kty, crv } = check.key
+    keyPromise = importJWK({ kty, crv, x, ...(y != null ? { y } : {}) }, alg)
+    imported.set(check.key, keyPromise)
+  }
+  const key = await keyPromise
   let payload
   try {
     ({ payload } = await jwtVerify(token, key, {

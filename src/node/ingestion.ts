@@ -180,20 +180,22 @@ export async function serveIngestion (handlers: IngestionHandlers, port: number,
       chunks.push(c)
     })
     req.on('end', () => {
-      let body: { id?: unknown, method?: unknown, params?: unknown }
+      let body: unknown
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
       } catch {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }))
         return
       }
-      let reply: unknown
-      try {
-        reply = { jsonrpc: '2.0', id: body.id ?? null, result: call(String(body.method), Array.isArray(body.params) ? body.params : []) }
-      } catch (err) {
-        const code = err instanceof RpcFailure ? err.code : -32603
-        reply = { jsonrpc: '2.0', id: body.id ?? null, error: { code, message: (err as Error).message } }
+      const one = (r: { id?: unknown, method?: unknown, params?: unknown }): unknown => {
+        try {
+          return { jsonrpc: '2.0', id: r?.id ?? null, result: call(String(r?.method), Array.isArray(r?.params) ? r.params : []) }
+        } catch (err) {
+          const code = err instanceof RpcFailure ? err.code : -32603
+          return { jsonrpc: '2.0', id: r?.id ?? null, error: { code, message: (err as Error).message } }
+        }
       }
+      const reply = Array.isArray(body) ? body.slice(0, MAX_TRANSACTIONS).map(one) : one(body as never)
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply))
     })
   })

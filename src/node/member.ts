@@ -73,7 +73,9 @@ function withPeer (addr: string, peerId: string): string {
 }
 
 const NO_BUNDLE = { txs: [], revertProtected: false }
-const SEAL_GRACE_MS = 150
+const SEAL_GRACE_MS = 50
+const RELAY_BATCH = 256
+const RELAY_DELAY_MS = 20
 const MAX_BUFFERED_PER_SLOT = 256
 const MAX_HINTS_PER_SLOT = 64
 
@@ -110,6 +112,8 @@ export class MemberNode extends EventTarget {
   #head = -1
   #stopped = false
   #commandSeq = 0
+  readonly #relay: Uint8Array[] = []
+  #relayTimer: NodeJS.Timeout | undefined
   #catchingUp = false
 
   private constructor (o: MemberNodeOptions, index: number) {
@@ -302,18 +306,33 @@ export class MemberNode extends EventTarget {
     }
   }
 
-  /** Adds transactions to the pool and relays them to the other members. */
+  /** Adds transactions to the pool and relays them (batched every few ms) to the other members. */
   submitTransactions (txs: Uint8Array[]): string[] {
     const added = this.pool.addTransactions(txs)
     if (added.length > 0) {
-      void this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('PoolTransactions', { txs })).catch(() => {})
+      this.#relay.push(...txs)
+      if (this.#relay.length >= RELAY_BATCH) {
+        this.#flushRelay()
+      } else {
+        this.#relayTimer ??= setTimeout(() => { this.#flushRelay() }, RELAY_DELAY_MS)
+      }
     }
     return added
+  }
+
+  #flushRelay (): void {
+    clearTimeout(this.#relayTimer)
+    this.#relayTimer = undefined
+    const txs = this.#relay.splice(0)
+    if (txs.length > 0 && !this.#stopped) {
+      void this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('PoolTransactions', { txs })).catch(() => {})
+    }
   }
 
   async stop (): Promise<void> {
     if (this.#stopped) { return }
     this.#stopped = true
+    clearTimeout(this.#relayTimer)
     await this.#watcher?.stop()
     for (const list of this.#timers.values()) { for (const t of list) { clearTimeout(t) } }
     this.roster?.stop()
@@ -472,7 +491,7 @@ export class MemberNode extends EventTarget {
     const r = await this.#applyLocal('OpenSlot', open)
     if (!r.ok) { return }
     this.metrics.slotsOpened.inc()
-    this.log.info('slot-opened', { slot: b.slot, txs: open.unsealed.length, hints: hints.length, auction: open.auctionWinner.txs.length })
+    this.log.info('slot-opened', { slot: b.slot, txs: open.unsealed.length, hints: hints.length, auction: open.auctionWinner.txs.length, openedAt: Date.now() })
     for (let i = 0; i < hints.length; i++) {
       await this.#applyLocal('AcceptHint', { slot: b.slot, sequence: i, hint: hints[i] })
     }
@@ -626,7 +645,7 @@ export class MemberNode extends EventTarget {
     const latencyMs = opened == null ? undefined : Date.now() - opened
     if (latencyMs != null) { this.metrics.sealLatency.observe(latencyMs / 1000) }
     await this.publicPlane.pubsub.publish(this.topics.candidates, encodeMessage('Candidate', candidate)).catch(() => {})
-    this.log.info('slot-sealed', { slot, txs: candidate.body.length, gas: candidate.header.gasUsed, signers: candidate.committeeRoster.length, latencyMs })
+    this.log.info('slot-sealed', { slot, txs: candidate.body.length, gas: candidate.header.gasUsed, signers: candidate.committeeRoster.length, latencyMs, simulationMs: this.#simMs.get(slot), sealer })
     this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail: { candidate, latencyMs, simulationMs: this.#simMs.get(slot), sealer } }))
   }
 

@@ -4,14 +4,16 @@
  * handshake hash to bind one to, so fresh nonces exchanged inside the channel serve as the binding:
  *
  * - initiator → responder: nonce_i
- * - responder → initiator: nonce_r
- * - initiator → responder: evidence_i (report_data binds initiator key, responder key, nonce_r)
- * - responder → initiator: verdict on i, then evidence_r (binds responder key, initiator key, nonce_i)
- * - initiator → responder: verdict on r
+ * - responder → initiator: nonce_r, evidence_r (report_data binds responder key, initiator key, nonce_i)
+ * - initiator → responder: verdict on r, then evidence_i (binds initiator key, responder key, nonce_r)
+ * - responder → initiator: verdict on i
  *
- * The responder verifies before it spends a quote on an inbound peer. Any failure aborts the
- * connection inside the upgrade: identify, yamux and gossipsub never see an unadmitted peer. The remote
- * hears only a generic refusal; the local log gets the precise reason code.
+ * One and a half round trips after Noise (the first frame rides right behind Noise's last message).
+ * The responder spends a quote before it knows the initiator: the evidence source bounds how many
+ * quotes may be pending, and libp2p's per-host inbound rate limit and connection cap bound how often
+ * that can be asked. Any failure aborts the connection inside the upgrade: identify, yamux and
+ * gossipsub never see an unadmitted peer. The remote hears only a generic refusal; the local log gets
+ * the precise reason code.
  */
 import { randomBytes } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -96,29 +98,28 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
     const remoteKey = publicKeyToProtobuf(remotePeer.publicKey)
     const myNonce = new Uint8Array(randomBytes(NONCE_BYTES))
     try {
-      let remoteNonce: Uint8Array
-      if (initiator) {
-        await lp.write(myNonce, opts)
-        remoteNonce = await read('nonce')
-      } else {
-        remoteNonce = await read('nonce')
-        await lp.write(myNonce, opts)
+      const nonceOf = async (): Promise<Uint8Array> => {
+        const n = await read('nonce')
+        if (n.length !== NONCE_BYTES) {
+          throw new AttestedHandshakeError('handshake-junk', `nonce of ${n.length} bytes`)
+        }
+        return n
       }
-      if (remoteNonce.length !== NONCE_BYTES) {
-        throw new AttestedHandshakeError('handshake-junk', `nonce of ${remoteNonce.length} bytes`)
-      }
-      const mine = async (): Promise<Uint8Array> => encodeEvidence(await this.#init.evidence.evidence(attestationReportData(myKey, remoteKey, remoteNonce)))
+      const mine = async (remoteNonce: Uint8Array): Promise<Uint8Array> =>
+        encodeEvidence(await this.#init.evidence.evidence(attestationReportData(myKey, remoteKey, remoteNonce)))
       let admission: Admission
       if (initiator) {
-        await lp.write(await mine(), opts)
-        this.#expectAccepted(decodeVerdict(await read('verdict')))
+        await lp.write(myNonce, opts)
+        const remoteNonce = await nonceOf()
         admission = await this.#judge(await read('evidence'), remotePeer, remoteKey, myKey, myNonce, lp, opts)
-        await lp.write(encodeVerdict(true), opts)
+        await lp.writeV([encodeVerdict(true), await mine(remoteNonce)], opts)
+        this.#expectAccepted(decodeVerdict(await read('verdict')))
       } else {
+        const remoteNonce = await nonceOf()
+        await lp.writeV([myNonce, await mine(remoteNonce)], opts)
+        this.#expectAccepted(decodeVerdict(await read('verdict')))
         admission = await this.#judge(await read('evidence'), remotePeer, remoteKey, myKey, myNonce, lp, opts)
         await lp.write(encodeVerdict(true), opts)
-        await lp.write(await mine(), opts)
-        this.#expectAccepted(decodeVerdict(await read('verdict')))
       }
       this.#init.registry.record(admission)
       this.#init.onHandshake?.({ direction, remotePeer: remotePeer.toString(), outcome: 'admitted', role: admission.role })

@@ -30,6 +30,8 @@ export interface PlaneOptions {
   /** the only gossip topics this node will subscribe to, accept or relay */
   topics: string[]
   upgradeTimeoutMs?: number
+  /** inbound connections accepted per second per remote host (libp2p's default: 5) */
+  inboundConnectionThreshold?: number
   onHandshake?(event: HandshakeEvent): void
   now?(): number
 }
@@ -88,7 +90,10 @@ export class Plane {
       connectionEncrypters: [attestedNoise({ policy: o.policy, evidence: o.evidence, registry, onHandshake: o.onHandshake, now: o.now })],
       streamMuxers: [yamux()],
       connectionGater: registry.gater(),
-      connectionManager: { inboundUpgradeTimeout: o.upgradeTimeoutMs ?? 10_000 },
+      connectionManager: {
+        inboundUpgradeTimeout: o.upgradeTimeoutMs ?? 10_000,
+        ...(o.inboundConnectionThreshold != null ? { inboundConnectionThreshold: o.inboundConnectionThreshold } : {})
+      },
       services: {
         identify: identify(),
         pubsub: gossipsub({

@@ -140,7 +140,8 @@ export class Reader implements AsyncIterable<CandidateValue> {
     if (candidate.slot > this.#next) {
       await this.#backfill()
     }
-    this.#keep(candidate)
+    // the topic validator has verified it already
+    this.#keep(candidate, true)
     this.#flush(candidate.slot)
   }
 
@@ -181,11 +182,11 @@ export class Reader implements AsyncIterable<CandidateValue> {
     return this.#backfilling
   }
 
-  #keep (candidate: CandidateValue): void {
+  #keep (candidate: CandidateValue, verified = false): void {
     if (this.#kept.has(candidate.slot) || candidate.slot < (this.#o.fromSlot ?? 0)) {
       return
     }
-    const verdict = explainVerify(candidate, this.#o.config)
+    const verdict = verified ? { valid: true as const } : explainVerify(candidate, this.#o.config)
     if (!verdict.valid) {
       this.#o.onInvalid?.(`candidate for slot ${candidate.slot} dropped: ${verdict.reason}`, candidate.slot)
       return

@@ -39,6 +39,21 @@ async function post (url: string, method: string, params: unknown[]): Promise<un
   return json.result
 }
 
+/** One JSON-RPC batch; throws if the request fails or any call answers an error. */
+async function batch (url: string, calls: Array<{ method: string, params: unknown[] }>): Promise<unknown[]> {
+  if (calls.length === 0) { return [] }
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c }))),
+    signal: AbortSignal.timeout(10_000)
+  })
+  const json = await res.json() as Array<{ id: number, result?: unknown, error?: { message: string } }>
+  const failed = json.find(r => r.error != null)
+  if (failed != null) { throw new Error(failed.error?.message) }
+  return json.sort((a, b) => a.id - b.id).map(r => r.result)
+}
+
 export class LoadGenerator {
   readonly #o: LoadOptions
   readonly #common
@@ -102,23 +117,38 @@ export class LoadGenerator {
   async tick (slot: number): Promise<void> {
     this.#tick++
     const raws: Uint8Array[] = []
+    const fresh: Workload[] = []
     for (let i = 0; i < this.#o.txsPerSlot; i++) {
       const holders = this.#holders
       if (i % 2 === 0 && holders != null && this.#nextHolder < holders.keys.length) {
         const from = this.#nextHolder++
         raws.push(holders.tokenTransfer(from, this.token, holders.addresses[(from + 1) % holders.keys.length], BigInt(1 + (i % 7)), { maxPriorityFeePerGas: BigInt(1 + (i % 3)) * 1_000_000_000n }))
       } else {
-        raws.push(await this.freshTransfer())
+        const w = new Workload(this.#common, [new Uint8Array(randomBytes(32))])
+        fresh.push(w)
+        raws.push(w.ethTransfer(0, w.addresses[0], 1n, { maxPriorityFeePerGas: BigInt(1 + (i % 5)) * 1_000_000_000n }))
+      }
+      if (i % 8 === 7) {
+        // signing is CPU-bound: let the follower and the co-builder run in between
+        await new Promise(resolve => setImmediate(resolve))
       }
     }
+    await batch(this.#o.anvil.url, fresh.map(w => ({ method: 'anvil_setBalance', params: [w.addresses[0], FUNDING] })))
+    const targets = this.#o.targets()
+    if (targets.length === 0) { return }
+    const byTarget = new Map<string, Uint8Array[]>()
     for (const raw of raws) {
-      try {
-        await post(this.#nextTarget(), 'eth_sendRawTransaction', [bytesToHex(raw)])
-        this.submitted.set(bytesToHex(keccak256(raw)), raw)
-      } catch {
-        this.errors++
-      }
+      const t = this.#nextTarget()
+      byTarget.set(t, [...(byTarget.get(t) ?? []), raw])
     }
+    await Promise.all([...byTarget].map(async ([url, list]) => {
+      try {
+        await batch(url, list.map(raw => ({ method: 'eth_sendRawTransaction', params: [bytesToHex(raw)] })))
+        for (const raw of list) { this.submitted.set(bytesToHex(keccak256(raw)), raw) }
+      } catch {
+        this.errors += list.length
+      }
+    }))
     const every = this.#o.bundleEvery ?? 0
     if (every > 0 && this.#tick % every === 0) {
       const a = await this.#fresh()

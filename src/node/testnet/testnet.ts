@@ -72,6 +72,12 @@ export class Testnet {
   readonly members: MemberProcess[] = []
   readonly candidates = new Map<number, CandidateValue>()
   readonly sealLatency = new Map<number, number>()
+  /** wall-clock ms when the slot's leader opened it */
+  readonly openedAt = new Map<number, number>()
+  /** wall-clock ms when the follower yielded the verified candidate */
+  readonly verifiedAt = new Map<number, number>()
+  /** the sealer's own simulation time, ms */
+  readonly simulationMs = new Map<number, number>()
   divergence = 0
   anvil!: Anvil
   chain!: ChainInfo
@@ -223,8 +229,11 @@ export class Testnet {
   }
 
   #onMemberLog (i: number, line: LogLine): void {
-    if (line.event === 'slot-sealed' && typeof line.latencyMs === 'number' && typeof line.slot === 'number' && !this.sealLatency.has(line.slot)) {
-      this.sealLatency.set(line.slot, line.latencyMs)
+    if (line.event === 'slot-opened' && typeof line.slot === 'number' && typeof line.openedAt === 'number') {
+      this.openedAt.set(line.slot, line.openedAt)
+    } else if (line.event === 'slot-sealed' && line.sealer === 'self' && typeof line.slot === 'number') {
+      if (typeof line.latencyMs === 'number') { this.sealLatency.set(line.slot, line.latencyMs) }
+      if (typeof line.simulationMs === 'number') { this.simulationMs.set(line.slot, line.simulationMs) }
     } else if (line.event === 'simulation-divergence') {
       this.divergence++
     } else if (line.level === 'error') {
@@ -259,6 +268,7 @@ export class Testnet {
     this.reader = reader
     void (async () => {
       for await (const c of reader) {
+        this.verifiedAt.set(c.slot, Date.now())
         this.candidates.set(c.slot, c)
         // the sealer's log line (with its latency) may trail the candidate by a few ms
         for (let i = 0; i < 20 && !this.sealLatency.has(c.slot) && !this.#stopped; i++) {

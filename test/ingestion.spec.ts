@@ -1,0 +1,64 @@
+import { expect } from 'aegir/chai'
+import { InputPool, serveIngestion } from '../src/node/index.ts'
+import { toHex } from '../src/proto/index.ts'
+import type { AuctionBidValue } from '../src/proto/index.ts'
+import type { Server } from 'node:http'
+
+describe('node: ingestion endpoint and input pool', () => {
+  let server: Server
+  let url: string
+  const txs: Uint8Array[][] = []
+  const bids: AuctionBidValue[] = []
+
+  before(async () => {
+    const s = await serveIngestion({ transactions: t => { txs.push(t); return [] }, bid: b => { bids.push(b) } }, 0)
+    server = s.server
+    url = `http://127.0.0.1:${s.port}`
+  })
+
+  after(async () => {
+    server.closeAllConnections()
+    await new Promise(resolve => server.close(resolve))
+  })
+
+  const rpc = async (body: unknown): Promise<any> => (await fetch(url, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5000) })).json()
+
+  it('takes raw transactions, bundles and auction winners; answers batches', async () => {
+    const one = await rpc({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: ['0x02c0'] })
+    expect(one.result).to.match(/^0x[0-9a-f]{64}$/)
+    expect(txs.at(-1)).to.deep.equal([Uint8Array.of(2, 0xc0)])
+    const many = await rpc([{ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: ['0x01'] }, { jsonrpc: '2.0', id: 2, method: 'eth_sendBundle', params: [{ txs: ['0x0a', '0x0b'], revertProtected: true, blockNumber: '0x10' }] }])
+    expect(many).to.have.length(2)
+    expect(bids.at(-1)).to.deep.include({ slot: 16, winner: false })
+    expect(bids.at(-1)?.bundle.revertProtected).to.equal(true)
+    await rpc({ jsonrpc: '2.0', id: 3, method: 'atelier_setAuctionWinner', params: [{ txs: ['0x0c'], slot: 17 }] })
+    expect(bids.at(-1)).to.deep.include({ slot: 17, winner: true })
+  })
+
+  it('rejects bad input with JSON-RPC errors, never a crash', async () => {
+    expect((await rpc({ id: 1, method: 'eth_sendRawTransaction', params: ['nothex'] })).error.code).to.equal(-32602)
+    expect((await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: [] }] })).error.code).to.equal(-32602)
+    expect((await rpc({ id: 1, method: 'nope' })).error.code).to.equal(-32601)
+    const res = await fetch(url, { method: 'POST', body: '{not json', signal: AbortSignal.timeout(5000) })
+    expect((await res.json()).error.code).to.equal(-32700)
+  })
+
+  it('pool: a transaction lands in at most one slot; released when its slot is abandoned', () => {
+    const pool = new InputPool()
+    const [a, b] = [Uint8Array.of(1, 1), Uint8Array.of(2, 2)]
+    expect(pool.addTransactions([a, b, a])).to.have.length(2)
+    pool.reserve(5, [a])
+    expect(pool.unsealedFor().map(toHex)).to.deep.equal([toHex(b)])
+    expect(pool.addTransactions([a])).to.have.length(0)
+    pool.settle(5, [a])
+    expect(pool.addTransactions([a])).to.have.length(0)
+    pool.reserve(6, [b])
+    pool.release(6, [b])
+    expect(pool.unsealedFor().map(toHex)).to.deep.equal([toHex(b)])
+    pool.addBid({ slot: 7, bundle: { txs: [a], revertProtected: false }, winner: false })
+    pool.addBid({ slot: 7, bundle: { txs: [a, b], revertProtected: false }, winner: false })
+    expect(pool.auctionWinnerFor(7)?.txs).to.have.length(2)
+    pool.addBid({ slot: 7, bundle: { txs: [b], revertProtected: true }, winner: true })
+    expect(pool.auctionWinnerFor(7)?.revertProtected).to.equal(true)
+  })
+})
