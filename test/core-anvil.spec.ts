@@ -109,6 +109,24 @@ describe('core: simulation on a real anvil', function () {
     expect(c.receiptsRoot).to.equal(toHex(a.receiptsRoot))
   })
 
+  it('the access-list warm-up cuts round trips and never changes the result', async () => {
+    const parent = await head()
+    const w = chain.workload
+    const base = [...w.nonces]
+    const inputs = inputsOn(parent, { unsealed: mixedTransactions(w, chain.token, 30) })
+    w.nonces.splice(0, w.nonces.length, ...base)
+    const warmState = new ParentState(rpc, inputs.parent.number)
+    const coldState = new ParentState(rpc, inputs.parent.number)
+    const { prefetchCalls: _unused, ...withoutWarmup } = rpcStateSource(coldState)
+    const warm = await simulateSlot(inputs, RULES, rpcStateSource(warmState))
+    const cold = await simulateSlot(inputs, RULES, withoutWarmup)
+    expect(warm.body.map(toHex)).to.deep.equal(cold.body.map(toHex))
+    expect(toHex(warm.receiptsRoot)).to.equal(toHex(cold.receiptsRoot))
+    expect(warm.included.map(t => t.gasUsed)).to.deep.equal(cold.included.map(t => t.gasUsed))
+    expect(warmState.requests).to.be.lessThan(coldState.requests)
+    expect(warmState.requests).to.be.lessThan(coldState.requests / 2)
+  })
+
   it('revert protection: a protected bundle that reverts leaves no trace in state or body', async () => {
     const w = chain.workload
     const parent = await head()

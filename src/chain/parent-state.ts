@@ -19,7 +19,19 @@ interface ProofResult {
   balance: string
   codeHash: string
   storageHash: string
+  storageProof?: Array<{ key: string, value: string }>
 }
+
+/** A transaction as a call, for `eth_createAccessList`. */
+export interface CallShape {
+  from: string
+  to?: string
+  data: string
+  value: string
+  gas: string
+}
+
+const pad32 = (quantity: string): string => `0x${BigInt(quantity).toString(16).padStart(64, '0')}`
 
 const lower = (s: string): string => s.toLowerCase()
 
@@ -82,6 +94,63 @@ export class ParentState {
       this.#remember(this.#hashes, number, p)
     }
     return p
+  }
+
+  /**
+   * Warms the cache with the state these transactions will touch: one batch of `eth_createAccessList`
+   * (each against the parent, independently), then one batch of `eth_getProof` with the storage keys
+   * and `eth_getCode`. Only a cache warm-up: what execution reads that the lists missed is fetched on
+   * demand, so results never depend on it.
+   */
+  async prefetchCalls (calls: CallShape[]): Promise<void> {
+    if (calls.length === 0) {
+      return
+    }
+    this.requests++
+    const lists = await this.rpc.batchSettled(calls.map(c => ({ method: 'eth_createAccessList', params: [c, this.tag] })))
+    const wanted = new Map<string, Set<string>>()
+    const want = (address: string, key?: string): void => {
+      const a = lower(address)
+      const keys = wanted.get(a) ?? new Set<string>()
+      if (key != null && !this.#storage.has(`${a}:${lower(key)}`)) {
+        keys.add(lower(key))
+      }
+      wanted.set(a, keys)
+    }
+    calls.forEach((c, i) => {
+      want(c.from)
+      if (c.to != null) { want(c.to) }
+      const r = lists[i]
+      const list = r instanceof RpcError ? undefined : (r.result as { accessList?: Array<{ address: string, storageKeys: string[] }> } | null)?.accessList
+      for (const entry of list ?? []) {
+        want(entry.address)
+        for (const key of entry.storageKeys) { want(entry.address, key) }
+      }
+    })
+    const todo = [...wanted].filter(([a, keys]) => !this.#accounts.has(a) || keys.size > 0)
+    if (todo.length === 0) {
+      return
+    }
+    this.requests++
+    const batch = this.rpc.batch(todo.flatMap(([a, keys]) => [
+      { method: 'eth_getProof', params: [a, [...keys], this.tag] },
+      { method: 'eth_getCode', params: [a, this.tag] }
+    ]))
+    todo.forEach(([a, keys], i) => {
+      const proof = batch.then(r => r[2 * i] as ProofResult)
+      if (!this.#accounts.has(a)) {
+        this.#remember(this.#accounts, a, proof.then(toAccount))
+        this.#remember(this.#code, a, batch.then(r => r[2 * i + 1] as string))
+      }
+      for (const key of keys) {
+        this.#remember(this.#storage, `${a}:${key}`, proof.then(p => {
+          const found = p.storageProof?.find(s => lower(s.key) === key || BigInt(s.key) === BigInt(key))
+          // same representation as eth_getStorageAt (32 bytes), so a warmed read equals a cold one
+          return pad32(found?.value ?? '0x0')
+        }))
+      }
+    })
+    await batch
   }
 
   /** Fetches every listed account and its code not yet cached, in one batched request. */

@@ -51,8 +51,18 @@ export class ChainRpc {
 
   /** One HTTP request for all calls; results in call order. Any call's error fails the batch. */
   async batch<T extends unknown[] = unknown[]>(calls: RpcCall[]): Promise<T> {
+    return (await this.batchSettled(calls)).map(r => {
+      if (r instanceof RpcError) {
+        throw r
+      }
+      return r.result
+    }) as T
+  }
+
+  /** One HTTP request for all calls; each call's result, or its error, in call order. */
+  async batchSettled (calls: RpcCall[]): Promise<Array<{ result: unknown } | RpcError>> {
     if (calls.length === 0) {
-      return [] as unknown as T
+      return []
     }
     const first = this.#nextId
     this.#nextId += calls.length
@@ -68,16 +78,16 @@ export class ChainRpc {
     return calls.map((c, i) => {
       const r = byId.get(first + i)
       if (r == null) {
-        throw new RpcError('rpc-bad-response', c.method, 'no response for this request in the batch')
+        return new RpcError('rpc-bad-response', c.method, 'no response for this request in the batch')
       }
       if (r.error != null) {
-        throw new RpcError('rpc-error', c.method, `node answered error ${r.error.code}: ${r.error.message}`)
+        return new RpcError('rpc-error', c.method, `node answered error ${r.error.code}: ${r.error.message}`)
       }
       if (!('result' in r)) {
-        throw new RpcError('rpc-bad-response', c.method, 'response has neither result nor error')
+        return new RpcError('rpc-bad-response', c.method, 'response has neither result nor error')
       }
-      return r.result
-    }) as T
+      return { result: r.result }
+    })
   }
 
   async #post (label: string, body: unknown[]): Promise<JsonRpcResponse[]> {

@@ -61,6 +61,8 @@ export interface StateSource {
   blockHash(number: bigint): Promise<Uint8Array>
   /** optional: warm every listed account in one round trip */
   prefetch?(addresses: string[]): Promise<void>
+  /** optional: warm the state these transactions (as calls on the parent) touch */
+  prefetchCalls?(calls: Array<{ from: string, to?: string, data: string, value: string, gas: string }>): Promise<void>
 }
 
 export type TxOrigin = 'auction' | 'hint' | 'pool'
@@ -268,7 +270,18 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
         }
       }
     }
-    await source.prefetch([...addresses].sort())
+    const calls = units.flatMap(u => u.txs).map(t => ({
+      from: t.sender,
+      to: t.tx.to?.toString(),
+      data: bytesToHex(t.tx.data),
+      value: `0x${t.tx.value.toString(16)}`,
+      gas: `0x${t.tx.gasLimit.toString(16)}`
+    }))
+    // a warm-up only: execution reads whatever it needs regardless, so results cannot depend on it
+    await Promise.all([
+      source.prefetch([...addresses].sort()),
+      source.prefetchCalls?.(calls).catch(() => {})
+    ])
   }
 
   const number = inputs.parent.number + 1n
