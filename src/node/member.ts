@@ -168,6 +168,7 @@ export class MemberNode extends EventTarget {
       evidence: new MemberEvidenceSource(o.quoteProvider, o.operatorTickets.private),
       topics: [this.topics.simulations, this.topics.roster, this.topics.hint, this.topics.pool],
       upgradeTimeoutMs: config.tuning.upgradeTimeoutMs,
+      metricsRegistry: this.metrics.planeRegistry('private'),
       onHandshake: onHandshake('private')
     })
     this.publicPlane = await Plane.create({
@@ -178,6 +179,7 @@ export class MemberNode extends EventTarget {
       evidence: new MemberEvidenceSource(o.quoteProvider, o.operatorTickets.public),
       topics: [this.topics.candidates],
       upgradeTimeoutMs: config.tuning.upgradeTimeoutMs,
+      metricsRegistry: this.metrics.planeRegistry('public'),
       onHandshake: onHandshake('public')
     })
     this.machine = new AtelierMachine({

@@ -1,6 +1,6 @@
 /** The member's Prometheus metrics (`/metrics`), one registry per node. */
 import { createServer } from 'node:http'
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { AggregatorRegistry, Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Server } from 'node:http'
 
 export class NodeMetrics {
@@ -23,9 +23,24 @@ export class NodeMetrics {
   readonly hints = new Counter({ name: 'atelier_hints_total', help: 'hints received over the hint stream', labelNames: ['result'], registers: [this.registry] })
 
   #server: Server | undefined
+  readonly #planes: Registry[] = []
 
   constructor () {
     collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** A registry for one plane's libp2p metrics, labelled with the plane's name. */
+  planeRegistry (plane: string): Registry {
+    const r = new Registry()
+    r.setDefaultLabels({ plane })
+    this.#planes.push(r)
+    return r
+  }
+
+  /** Everything, in the Prometheus text format: ours, and both planes' libp2p metrics. */
+  async text (): Promise<string> {
+    const all = await Promise.all([this.registry, ...this.#planes].map(async r => r.getMetricsAsJSON()))
+    return AggregatorRegistry.aggregate(all).metrics()
   }
 
   /** Serves `/metrics` on 127.0.0.1:`port` (0 = any free port); returns the port. */
@@ -35,7 +50,7 @@ export class NodeMetrics {
         res.writeHead(404).end()
         return
       }
-      this.registry.metrics().then(text => {
+      this.text().then(text => {
         res.writeHead(200, { 'content-type': this.registry.contentType }).end(text)
       }, (err: Error) => { res.writeHead(500).end(err.message) })
     })

@@ -6,6 +6,7 @@
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -18,6 +19,7 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Registry } from 'prom-client'
 
 export type Verdict = 'accept' | 'ignore' | 'reject'
 
@@ -30,6 +32,8 @@ export interface PlaneOptions {
   /** the only gossip topics this node will subscribe to, accept or relay */
   topics: string[]
   upgradeTimeoutMs?: number
+  /** libp2p's own metrics go here (one registry per plane: both planes register the same names) */
+  metricsRegistry?: Registry
   /** inbound connections accepted per second per remote host (libp2p's default: 5) */
   inboundConnectionThreshold?: number
   onHandshake?(event: HandshakeEvent): void
@@ -90,6 +94,7 @@ export class Plane {
       connectionEncrypters: [attestedNoise({ policy: o.policy, evidence: o.evidence, registry, onHandshake: o.onHandshake, now: o.now })],
       streamMuxers: [yamux()],
       connectionGater: registry.gater(),
+      ...(o.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: o.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true }) } : {}),
       connectionManager: {
         inboundUpgradeTimeout: o.upgradeTimeoutMs ?? 10_000,
         ...(o.inboundConnectionThreshold != null ? { inboundConnectionThreshold: o.inboundConnectionThreshold } : {})

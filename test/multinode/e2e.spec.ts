@@ -210,6 +210,8 @@ describe('e2e: the committee as processes', function () {
         const port = net.members[0].ready?.metricsPort
         await until(async () => await scrape(port, 'atelier_admission_rejections_total', { plane: 'private', reason: 'mrtd-not-allowed' }) >= 1 &&
           await scrape(port, 'atelier_admission_rejections_total', { plane: 'private', reason: 'ticket-expired' }) >= 1, 10_000, 'both rejections counted')
+        // libp2p's own metrics ride along, per plane
+        expect(await scrape(port, 'libp2p_data_transfer_bytes_total', { plane: 'private' })).to.be.greaterThan(0)
         const before = net.candidates.size
         await net.waitForCandidates(before + 3)
       } finally {
