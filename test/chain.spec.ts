@@ -2,18 +2,11 @@ import { createServer } from 'node:http'
 import { expect } from 'aegir/chai'
 import { ChainRpc, detectChainInfo, HeadWatcher, ParentState, RpcError } from '../src/chain/index.ts'
 import { Anvil, freePort } from './fixtures/anvil.ts'
+import { rejectsWith } from './fixtures/errors.ts'
 import type { SlotBoundary } from '../src/chain/index.ts'
 import type { Server } from 'node:http'
 
-async function rpcError (p: Promise<unknown>): Promise<RpcError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).to.be.instanceOf(RpcError)
-    return err as RpcError
-  }
-  throw new Error('expected an RpcError')
-}
+const rpcError = async (p: Promise<unknown>): Promise<RpcError> => rejectsWith(p, RpcError)
 
 describe('chain: the pinned RPC bridge', function () {
   this.timeout(60_000)

@@ -12,7 +12,7 @@ import { toHex } from '../src/proto/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
 import { mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
 import { compileToken } from './fixtures/solc.ts'
-import type { PreparedChain } from './fixtures/chain-workload.ts'
+import type { MinedBlock, PreparedChain } from './fixtures/chain-workload.ts'
 import type { RpcBlock } from '../src/chain/index.ts'
 import type { SlotInputs, SlotResult } from '../src/core/index.ts'
 
@@ -46,6 +46,17 @@ describe('core: simulation on a real anvil', function () {
     }
   }
 
+  /** The inputs that reproduce a block anvil mined: its env, its transactions in its (fifo) order. */
+  function asMined (m: MinedBlock): SlotInputs {
+    return {
+      parent: parentHeaderOf(m.parent),
+      env: { timestamp: BigInt(m.block.timestamp), feeRecipient: hexToBytes(m.block.miner as `0x${string}`), prevRandao: hexToBytes(m.block.mixHash as `0x${string}`), gasLimit: BigInt(m.block.gasLimit) },
+      auctionWinner: { txs: m.raws, revertProtected: false },
+      hints: [],
+      unsealed: []
+    }
+  }
+
   async function simulate (inputs: SlotInputs): Promise<SlotResult> {
     return simulateSlot(inputs, RULES, rpcStateSource(new ParentState(rpc, inputs.parent.number)))
   }
@@ -57,14 +68,7 @@ describe('core: simulation on a real anvil', function () {
 
   it('agrees with anvil on per-transaction gas and status and on the receipts root (ETH + ERC-20, some reverting)', async () => {
     const m = await mine(anvil, mixedTransactions(chain.workload, chain.token, 80))
-    const result = await simulate({
-      parent: parentHeaderOf(m.parent),
-      env: { timestamp: BigInt(m.block.timestamp), feeRecipient: hexToBytes(m.block.miner as `0x${string}`), prevRandao: hexToBytes(m.block.mixHash as `0x${string}`), gasLimit: BigInt(m.block.gasLimit) },
-      // anvil mined in arrival order (fifo): the same order as one bundle
-      auctionWinner: { txs: m.raws, revertProtected: false },
-      hints: [],
-      unsealed: []
-    })
+    const result = await simulate(asMined(m))
     expect(result.excluded).to.deep.equal([])
     expect(result.included.map(t => t.hash)).to.deep.equal(m.receipts.map(r => r.transactionHash))
     expect(result.included.map(t => t.gasUsed)).to.deep.equal(m.receipts.map(r => BigInt(r.gasUsed)))
@@ -192,13 +196,7 @@ describe('core: simulation on a real anvil', function () {
     const logs = (await anvil.rpc<{ logs: Array<{ data: string }> }>('eth_getTransactionReceipt', [m.receipts[0].transactionHash])).logs
     expect(logs[0].data.slice(2, 66)).to.equal(m.parent.hash.slice(2))
     expect(logs[0].data.slice(130, 194)).to.equal(m.parent.hash.slice(2))
-    const result = await simulate({
-      parent: parentHeaderOf(m.parent),
-      env: { timestamp: BigInt(m.block.timestamp), feeRecipient: hexToBytes(m.block.miner as `0x${string}`), prevRandao: hexToBytes(m.block.mixHash as `0x${string}`), gasLimit: BigInt(m.block.gasLimit) },
-      auctionWinner: { txs: m.raws, revertProtected: false },
-      hints: [],
-      unsealed: []
-    })
+    const result = await simulate(asMined(m))
     expect(bytesToHex(result.receiptsRoot)).to.equal(m.block.receiptsRoot)
   })
 })

@@ -3,6 +3,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { expect } from 'aegir/chai'
 import { AdmissionError, AdmissionPolicy, attestationReportData, issueTicket, TdxQuoteVerifier, TestTd } from '../src/enclave/index.ts'
 import { issuerKeys } from './fixtures/committee.ts'
+import { rejectsWith } from './fixtures/errors.ts'
 import { nowSecs } from './fixtures/tdx.ts'
 import type { IssuerKeys } from './fixtures/committee.ts'
 import type { AdmissionContext, Role } from '../src/enclave/index.ts'
@@ -10,15 +11,7 @@ import type { AdmissionContext, Role } from '../src/enclave/index.ts'
 const MRTD_A = new Uint8Array(48).fill(0xa1)
 const MRTD_B = new Uint8Array(48).fill(0xb2)
 
-async function rejection (p: Promise<unknown>): Promise<AdmissionError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).to.be.instanceOf(AdmissionError)
-    return err as AdmissionError
-  }
-  throw new Error('expected an AdmissionError')
-}
+const rejection = async (p: Promise<unknown>): Promise<AdmissionError> => rejectsWith(p, AdmissionError)
 
 describe('enclave: admission policy', function () {
   this.timeout(30_000)

@@ -1,19 +1,12 @@
 import { expect } from 'aegir/chai'
 import { parseQuote, QuoteError, TdxQuoteVerifier } from '../src/enclave/index.ts'
 import { fromHex, toHex } from '../src/proto/index.ts'
+import { rejectsWith } from './fixtures/errors.ts'
 import {
   INTEL_COLLATERAL, INTEL_MRTD, INTEL_QUOTE, INTEL_QUOTE_TIME, OUTDATED_COLLATERAL, OUTDATED_QUOTE, TAPPD_QUOTE_HEX
 } from './fixtures/tdx.ts'
 
-async function rejection (p: Promise<unknown>): Promise<QuoteError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).to.be.instanceOf(QuoteError)
-    return err as QuoteError
-  }
-  throw new Error('expected a QuoteError')
-}
+const rejection = async (p: Promise<unknown>): Promise<QuoteError> => rejectsWith(p, QuoteError)
 
 describe('enclave: the real Intel TDX quote', () => {
   const verifier = new TdxQuoteVerifier()

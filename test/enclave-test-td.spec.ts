@@ -1,19 +1,12 @@
 import { expect } from 'aegir/chai'
 import { QuoteError, TdxQuoteVerifier, TestTd } from '../src/enclave/index.ts'
+import { rejectsWith } from './fixtures/errors.ts'
 import { INTEL_COLLATERAL, INTEL_QUOTE, INTEL_QUOTE_TIME, nowSecs } from './fixtures/tdx.ts'
 
 const MRTD = new Uint8Array(48).fill(0xa1)
 const REPORT = new Uint8Array(64).fill(7)
 
-async function rejection (p: Promise<unknown>): Promise<QuoteError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).to.be.instanceOf(QuoteError)
-    return err as QuoteError
-  }
-  throw new Error('expected a QuoteError')
-}
+const rejection = async (p: Promise<unknown>): Promise<QuoteError> => rejectsWith(p, QuoteError)
 
 describe('enclave: software test TD through the production verifier', function () {
   this.timeout(30_000)

@@ -2,20 +2,13 @@ import { expect } from 'aegir/chai'
 import { base64url } from 'jose'
 import { AdmissionError, issueTicket, verifyTicket } from '../src/enclave/index.ts'
 import { issuerKeys } from './fixtures/committee.ts'
+import { rejectsWith } from './fixtures/errors.ts'
 import type { IssuerKeys } from './fixtures/committee.ts'
 
 const PEER = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
 const NOW = 1_750_809_600
 
-async function rejection (p: Promise<unknown>): Promise<AdmissionError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).to.be.instanceOf(AdmissionError)
-    return err as AdmissionError
-  }
-  throw new Error('expected an AdmissionError')
-}
+const rejection = async (p: Promise<unknown>): Promise<AdmissionError> => rejectsWith(p, AdmissionError)
 
 describe('tickets (JWT)', () => {
   let ed: IssuerKeys

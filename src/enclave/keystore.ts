@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { blsKeyFromSeed, blsProofOfPossession, fromHex, toHex } from '../proto/index.ts'
+import { CodedError } from './errors.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface MemberKeys {
@@ -28,15 +29,7 @@ export interface KeyStore {
   load(): Promise<MemberKeys>
 }
 
-export class KeyStoreError extends Error {
-  readonly code: string
-
-  constructor (code: string, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'KeyStoreError'
-    this.code = code
-  }
-}
+export class KeyStoreError extends CodedError {}
 
 export function newBlsKey (): MemberKeys['bls'] {
   const { secretKey, publicKey } = blsKeyFromSeed(randomBytes(32))

@@ -1,3 +1,5 @@
+import { CodedError } from './errors.ts'
+
 /**
  * Stable reason codes for every way a quote can be refused. Operators grep logs and metrics for these;
  * never rename one.
@@ -30,12 +32,4 @@ export type QuoteRejectCode =
   | 'binding-mismatch'
   | 'verification-failed'
 
-export class QuoteError extends Error {
-  readonly code: QuoteRejectCode
-
-  constructor (code: QuoteRejectCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'QuoteError'
-    this.code = code
-  }
-}
+export class QuoteError extends CodedError<QuoteRejectCode> {}

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import dcap from '@phala/dcap-qvl'
 import { collateralNextUpdate, parseCollateral } from './collateral.ts'
+import { CodedError } from './errors.ts'
 import { QuoteError } from './quote-errors.ts'
 import type { Collateral } from './collateral.ts'
 import type { TdMeasurements, TestTd } from './test-td.ts'
@@ -23,15 +24,7 @@ export interface QuoteProvider {
   getQuote(reportData: Uint8Array): Promise<QuoteWithCollateral>
 }
 
-export class QuoteProviderError extends Error {
-  readonly code: string
-
-  constructor (code: string, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'QuoteProviderError'
-    this.code = code
-  }
-}
+export class QuoteProviderError extends CodedError {}
 
 export interface ConfigfsTsmOptions {
   /** default /sys/kernel/config/tsm/report */
