@@ -89,7 +89,7 @@ describe('enclave: admission policy', function () {
 
   it('admits co-builders and readers by their tickets, only where the plane accepts them', async () => {
     const cb = await issueTicket({ role: 'cobuilder', subject: peerId, expiresAt: nowSecs() + 60 }, cobuilder.privateJwk)
-    const rd = await issueTicket({ role: 'reader', subject: peerId, expiresAt: nowSecs() + 60 }, reader.privateJwk)
+    const rd = await issueTicket({ role: 'reader', subject: peerId, expiresAt: ctx.now + 60 }, reader.privateJwk)
     const pub = policy(['member', 'cobuilder', 'reader'])
     expect((await pub.admit({ kind: 'jwt', jwt: cb }, ctx)).role).to.equal('cobuilder')
     expect((await pub.admit({ kind: 'jwt', jwt: rd }, ctx))).to.deep.include({ role: 'reader', expiresAt: ctx.now + 60 })
