@@ -103,6 +103,11 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     expect(verdict).to.deep.equal({ accepted: true, reason: 'accepted' })
     await until(() => net.nodes.every(n => n.hintsFor(slot).length > 0 || n.machine.query({ type: 'HintsFor', slot }).length > 0), 10_000, 'hint at every member')
 
+    const past = Number(BigInt(await anvil.rpc<string>('eth_blockNumber')))
+    const late = await sender.send(signHint(key, past, { txs: [], revertProtected: false }, fp))
+    expect(late.accepted).to.equal(false)
+    expect(late.reason).to.match(/not open/)
+
     const forged = { ...signHint(key, slot + 1, { txs: [], revertProtected: true }, fp), coBuilder: new Uint8Array(20).fill(9) }
     const bad = await sender.send(forged)
     expect(bad.accepted).to.equal(false)
