@@ -11,7 +11,7 @@ import dcap from '@phala/dcap-qvl'
 import { concatBytes, equalBytes, toHex } from '../proto/index.ts'
 import { collateralNextUpdate, parseCollateral, parseCrl, parseDatedJson, pemCertificates } from './collateral.ts'
 import { QuoteError } from './quote-errors.ts'
-import { INTEL_QE_VENDOR_ID, parseQuote, TD_ATTRIBUTE_DEBUG } from './quote-parse.ts'
+import { INTEL_QE_VENDOR_ID, parseQuote } from './quote-parse.ts'
 import type { Collateral } from './collateral.ts'
 import type { QuoteRejectCode } from './quote-errors.ts'
 import type { ParsedQuote } from './quote-parse.ts'
@@ -210,9 +210,6 @@ export class TdxQuoteVerifier {
     }
     if (!ZERO(parsed.qeReportData.subarray(32))) {
       throw new QuoteError('qe-report-binding', 'upper 32 bytes of the QE report_data are not zero')
-    }
-    if ((parsed.td.tdAttributes[0] & TD_ATTRIBUTE_DEBUG) !== 0) {
-      throw new QuoteError('debug', 'TD runs with the DEBUG attribute: its memory is readable by the host')
     }
     checkTdAttributes(parsed)
   }

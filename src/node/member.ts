@@ -18,7 +18,7 @@ import {
   MAX_SYNC_RANGE, MemberEvidenceSource, Plane, policyFromConfig, requestCandidates, RosterService, serveHints, serveSync, verifierFromConfig
 } from '../p2p/index.ts'
 import {
-  candidateSigningRoot, decodeAnyMessage, encodeMessage, hintId, toHex, verifyHintSignature
+  candidateSigningRoot, decodeAnyMessage, encodeMessage, hintId, MAX_HINTS_PER_SLOT, toHex, verifyHintSignature
 } from '../proto/index.ts'
 import { decodeFor, gossipTopicNames, validateCandidate, validateSlotMessage } from '../topics/index.ts'
 import { InputPool, serveIngestion } from './ingestion.ts'
@@ -77,7 +77,6 @@ const SEAL_GRACE_MS = 50
 const RELAY_BATCH = 256
 const RELAY_DELAY_MS = 20
 const MAX_BUFFERED_PER_SLOT = 256
-const MAX_HINTS_PER_SLOT = 64
 
 export class MemberNode extends EventTarget {
   readonly index: number
@@ -97,7 +96,8 @@ export class MemberNode extends EventTarget {
   readonly #o: MemberNodeOptions
   readonly #rpc: ChainRpc
   readonly #parents: ParentStateCache
-  readonly #hints = new Map<number, HintBundleValue[]>()
+  /** hints collected per slot, by hint id, in arrival order */
+  readonly #hints = new Map<number, Map<string, HintBundleValue>>()
   readonly #buffered = new Map<number, Command[]>()
   readonly #opened = new Map<number, number>()
   readonly #simMs = new Map<number, number>()
@@ -384,7 +384,7 @@ export class MemberNode extends EventTarget {
         roster: this.config.roster,
         domainId: fp,
         sourceRole: this.publicPlane.registry.roleOf(source),
-        keptRoot: slot => this.#keptRoot(slot)
+        keptRoot: slot => this.#keptRoots.get(slot)
       })
       count('candidates', check.verdict, check.reason)
       return check.verdict
@@ -410,10 +410,6 @@ export class MemberNode extends EventTarget {
     this.privatePlane.pubsub.subscribe(this.topics.hint)
     this.privatePlane.pubsub.subscribe(this.topics.pool)
     this.publicPlane.pubsub.subscribe(this.topics.candidates)
-  }
-
-  #keptRoot (slot: number): Uint8Array | undefined {
-    return this.#keptRoots.get(slot)
   }
 
   #keep (candidate: CandidateValue): void {
@@ -453,17 +449,17 @@ export class MemberNode extends EventTarget {
 
   /** Hints collected for a slot (by every member: whoever leads it includes them). */
   hintsFor (slot: number): HintBundleValue[] {
-    return [...(this.#hints.get(slot) ?? [])]
+    return [...(this.#hints.get(slot)?.values() ?? [])]
   }
 
   #addHint (hint: HintBundleValue): boolean {
-    const list = this.#hints.get(hint.slot) ?? []
+    const hints = this.#hints.get(hint.slot) ?? new Map<string, HintBundleValue>()
     const id = toHex(hintId(hint))
-    if (list.length >= MAX_HINTS_PER_SLOT || list.some(h => toHex(hintId(h)) === id)) {
+    if (hints.size >= MAX_HINTS_PER_SLOT || hints.has(id)) {
       return false
     }
-    list.push(hint)
-    this.#hints.set(hint.slot, list)
+    hints.set(id, hint)
+    this.#hints.set(hint.slot, hints)
     return true
   }
 

@@ -45,11 +45,11 @@ export class Reader implements AsyncIterable<CandidateValue> {
   #backfilling: Promise<void> | undefined
   #closed = false
 
-  private constructor (plane: Plane, options: ReaderOptions) {
+  private constructor (plane: Plane, options: ReaderOptions, topic: string) {
     this.plane = plane
     this.#o = options
     this.#next = options.fromSlot ?? 0
-    this.#topic = gossipTopicNames(options.config.lattice, options.config.signature()).candidates
+    this.#topic = topic
   }
 
   static async start (options: ReaderOptions): Promise<Reader> {
@@ -66,7 +66,7 @@ export class Reader implements AsyncIterable<CandidateValue> {
       upgradeTimeoutMs: options.config.tuning.upgradeTimeoutMs,
       onHandshake: options.onHandshake
     })
-    const reader = new Reader(plane, options)
+    const reader = new Reader(plane, options, topic)
     reader.#listen()
     options.signal?.addEventListener('abort', () => { void reader.stop() }, { once: true })
     const dials = await Promise.allSettled(options.bootstrap.map(async addr => plane.connect(addr)))

@@ -27,18 +27,6 @@ export interface LoadOptions {
   holders?: number
 }
 
-async function post (url: string, method: string, params: unknown[]): Promise<unknown> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(5000)
-  })
-  const json = await res.json() as { result?: unknown, error?: { message: string } }
-  if (json.error != null) { throw new Error(`${method}: ${json.error.message}`) }
-  return json.result
-}
-
 /** One JSON-RPC batch; throws if the request fails or any call answers an error. */
 async function batch (url: string, calls: Array<{ method: string, params: unknown[] }>): Promise<unknown[]> {
   if (calls.length === 0) { return [] }
@@ -154,7 +142,7 @@ export class LoadGenerator {
       const a = await this.#fresh()
       const txs = [a.ethTransfer(0, a.addresses[0], 2n), a.ethTransfer(0, a.addresses[0], 3n)]
       try {
-        await post(this.#nextTarget(), 'eth_sendBundle', [{ txs: txs.map(t => bytesToHex(t)), revertProtected: true, slot }])
+        await batch(this.#nextTarget(), [{ method: 'eth_sendBundle', params: [{ txs: txs.map(t => bytesToHex(t)), revertProtected: true, slot }] }])
         for (const t of txs) { this.bundled.set(bytesToHex(keccak256(t)), t) }
       } catch {
         this.errors++

@@ -189,9 +189,7 @@ export class Testnet {
 
   async #writeTickets (i: number): Promise<void> {
     const k = this.#keys[i]
-    const ticket = async (key: MemberKeys['privatePlane']): Promise<string> => issueTicket({
-      role: 'member', subject: peerIdFromPrivateKey(key).toString(), expiresAt: Math.floor(Date.now() / 1000) + 86_400
-    }, this.#operator.privateJwk)
+    const ticket = async (key: MemberKeys['privatePlane']): Promise<string> => this.operatorTicket(peerIdFromPrivateKey(key).toString(), 86_400)
     await writeFile(join(this.#keysDir(i), 'tickets.json'), JSON.stringify({ private: await ticket(k.privatePlane), public: await ticket(k.publicPlane) }, null, 2) + '\n', { mode: 0o600 })
   }
 
