@@ -17,6 +17,26 @@ export async function medianMs (fn: () => Promise<unknown> | unknown, runs: numb
   return percentile(times, 50)
 }
 
+/**
+ * Medians of several variants timed in alternation (a, b, b, a, a, b, …), so that load the shared
+ * machine picks up during the run falls on every variant alike: ratios stay meaningful when absolute
+ * times drift.
+ */
+export async function interleavedMediansMs<K extends string> (fns: Record<K, () => Promise<unknown>>, runs: number, warmup = 2): Promise<Record<K, number>> {
+  const keys = Object.keys(fns) as K[]
+  const times = Object.fromEntries(keys.map(k => [k, [] as number[]])) as Record<K, number[]>
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const k of i % 2 === 0 ? keys : [...keys].reverse()) {
+      const t0 = performance.now()
+      await fns[k]()
+      if (i >= warmup) {
+        times[k].push(performance.now() - t0)
+      }
+    }
+  }
+  return Object.fromEntries(keys.map(k => [k, percentile(times[k], 50)])) as Record<K, number>
+}
+
 export function percentile (values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))

@@ -34,6 +34,17 @@ describe('tickets (JWT)', () => {
     expect((await rejection(verifyTicket(jwt, { key: ed.publicJwk, role: 'reader', expectedSubject: PEER, now: NOW }))).code).to.equal('ticket-expired')
   })
 
+  it('a ticket verified once (and cached) still expires, and still names one peer and one role', async () => {
+    const jwt = await issueTicket({ role: 'member', subject: PEER, expiresAt: NOW + 60 }, ed.privateJwk)
+    const check = { key: ed.publicJwk, role: 'member' as const, expectedSubject: PEER, now: NOW }
+    expect((await verifyTicket(jwt, check)).expiresAt).to.equal(NOW + 60)
+    expect((await verifyTicket(jwt, { ...check, now: NOW + 59 })).expiresAt).to.equal(NOW + 60)
+    expect((await rejection(verifyTicket(jwt, { ...check, now: NOW + 60 }))).code).to.equal('ticket-expired')
+    expect((await rejection(verifyTicket(jwt, { ...check, expectedSubject: `${PEER.slice(0, -1)}x` }))).code).to.equal('ticket-subject')
+    expect((await rejection(verifyTicket(jwt, { ...check, role: 'reader' }))).code).to.equal('ticket-role')
+    expect((await rejection(verifyTicket(jwt, { ...check, key: p256.publicJwk }))).code).to.equal('ticket-alg')
+  })
+
   it('rejects a ticket for another peer id', async () => {
     const jwt = await issueTicket({ role: 'reader', subject: PEER, expiresAt: NOW + 60 }, ed.privateJwk)
     const err = await rejection(verifyTicket(jwt, { key: ed.publicJwk, role: 'reader', expectedSubject: `${PEER.slice(0, -1)}x`, now: NOW }))

@@ -4,17 +4,17 @@
  * allow-list, DEBUG, MR_TD acl, RTMR pins, report_data binding). The Intel SGX Root CA is pinned unless
  * the verifier is built with an explicit `trustedRootDer`.
  */
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import { X509Certificate } from '@peculiar/x509'
 import dcap from '@phala/dcap-qvl'
-import { concatBytes, equalBytes, toHex } from '../proto/index.ts'
+import { equalBytes, toHex } from '../proto/index.ts'
 import { collateralNextUpdate, parseCollateral, parseCrl, parseDatedJson, pemCertificates } from './collateral.ts'
 import { QuoteError } from './quote-errors.ts'
 import { INTEL_QE_VENDOR_ID, parseQuote } from './quote-parse.ts'
 import type { Collateral } from './collateral.ts'
 import type { QuoteRejectCode } from './quote-errors.ts'
 import type { ParsedQuote } from './quote-parse.ts'
+import type { KeyObject } from 'node:crypto'
 
 export type TcbStatus = 'UpToDate' | 'SWHardeningNeeded' | 'ConfigurationNeeded' | 'ConfigurationAndSWHardeningNeeded' |
 'OutOfDate' | 'OutOfDateConfigurationNeeded' | 'Revoked' | 'Unknown'
@@ -63,6 +63,8 @@ interface CachedVerdict {
   advisoryIds: string[]
   validUntil: number
   validFrom: number
+  /** the platform's attestation key, imported once: every new quote of the platform is checked with it */
+  attestationKey: KeyObject
 }
 
 /**
@@ -72,20 +74,25 @@ interface CachedVerdict {
  * for every handshake — shares it, so only its own signature and body fields are checked again.
  */
 function platformKey (q: ParsedQuote, quote: Uint8Array, collateral: Collateral): string {
-  const enc = new TextEncoder()
-  return toHex(sha256(concatBytes(
-    quote.subarray(0, 48), q.td.teeTcbSvn, q.attestationKey, q.qeReport, q.qeReportSignature, q.qeAuthData,
-    enc.encode(q.pckChainPem), sha256(enc.encode(JSON.stringify(collateral)))
-  )))
+  // node's sha256: this runs for every handshake, over several KiB of PEM and collateral
+  return createHash('sha256')
+    .update(quote.subarray(0, 48)).update(q.td.teeTcbSvn).update(q.attestationKey).update(q.qeReport)
+    .update(q.qeReportSignature).update(q.qeAuthData).update(q.pckChainPem)
+    .update(createHash('sha256').update(JSON.stringify(collateral)).digest())
+    .digest('hex')
 }
 
-/** ECDSA P-256 over the signed region by the quote's attestation key (raw x ‖ y, raw r ‖ s). */
-function quoteSignatureValid (q: ParsedQuote, quote: Uint8Array): boolean {
+/** The quote's attestation key (raw x ‖ y) as a P-256 public key. */
+function attestationKeyObject (raw: Uint8Array): KeyObject {
+  return createPublicKey({
+    key: { kty: 'EC', crv: 'P-256', x: Buffer.from(raw.subarray(0, 32)).toString('base64url'), y: Buffer.from(raw.subarray(32, 64)).toString('base64url') },
+    format: 'jwk'
+  })
+}
+
+/** ECDSA P-256 over the signed region by the quote's attestation key (raw r ‖ s). */
+function quoteSignatureValid (q: ParsedQuote, quote: Uint8Array, key: KeyObject): boolean {
   try {
-    const key = createPublicKey({
-      key: { kty: 'EC', crv: 'P-256', x: Buffer.from(q.attestationKey.subarray(0, 32)).toString('base64url'), y: Buffer.from(q.attestationKey.subarray(32, 64)).toString('base64url') },
-      format: 'jwk'
-    })
     return cryptoVerify('sha256', quote.subarray(0, q.signedLength), { key, dsaEncoding: 'ieee-p1363' }, q.signature)
   } catch {
     return false
@@ -171,7 +178,7 @@ export class TdxQuoteVerifier {
     const cached = verdict != null && now >= verdict.validFrom && now < verdict.validUntil
     if (cached) {
       this.#checkBody(parsed)
-      if (!quoteSignatureValid(parsed, quote)) {
+      if (!quoteSignatureValid(parsed, quote, (verdict as CachedVerdict).attestationKey)) {
         throw new QuoteError('bad-signature', 'the quote is not signed by its attestation key')
       }
     } else {
@@ -237,7 +244,7 @@ export class TdxQuoteVerifier {
     }
     const validFrom = Math.floor(Math.max(Date.parse(tcbInfo.issueDate), Date.parse(parseDatedJson(collateral.qe_identity, 'qe_identity').issueDate)) / 1000)
     const certsUntil = Math.min(...pck.map(c => Math.floor(c.notAfter.getTime() / 1000)))
-    return { status, advisoryIds: report.advisory_ids, validFrom, validUntil: Math.min(collateralNextUpdate(collateral), certsUntil) }
+    return { status, advisoryIds: report.advisory_ids, validFrom, validUntil: Math.min(collateralNextUpdate(collateral), certsUntil), attestationKey: attestationKeyObject(parsed.attestationKey) }
   }
 
   #checkRoot (chain: X509Certificate[], what: string): void {

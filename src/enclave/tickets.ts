@@ -4,7 +4,7 @@
  */
 import { errors, importJWK, jwtVerify, SignJWT } from 'jose'
 import { AdmissionError } from './errors.ts'
-import type { JWK } from 'jose'
+import type { JWK, JWTPayload } from 'jose'
 
 export type TicketRole = 'member' | 'cobuilder' | 'reader'
 export const TICKET_ROLES: readonly TicketRole[] = ['member', 'cobuilder', 'reader']
@@ -62,6 +62,34 @@ export async function issueTicket (claims: TicketClaims, privateKey: JWK): Promi
 /** Imported verification keys, per configured JWK (imported once, used for every handshake). */
 const imported = new WeakMap<JWK, ReturnType<typeof importJWK>>()
 
+/**
+ * Payloads whose signature and claims verified, per configured JWK: a peer shows the same ticket on
+ * every connection, and only the time claims can change their verdict, so a hit rechecks those alone.
+ */
+const verified = new WeakMap<JWK, Map<string, JWTPayload>>()
+const VERIFIED_TICKETS = 4096
+
+/** jose's own rule with clockTolerance 0: expired when exp <= now, not yet valid when nbf > now. */
+function current (payload: JWTPayload, now: number): boolean {
+  return typeof payload.exp === 'number' && now < payload.exp && (payload.nbf == null || payload.nbf <= now)
+}
+
+async function verifyJwt (token: string, key: Awaited<ReturnType<typeof importJWK>>, alg: string, check: TicketCheck): Promise<JWTPayload> {
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: [alg],
+      requiredClaims: ['exp', 'sub'],
+      currentDate: new Date(check.now * 1000),
+      issuer: check.issuer,
+      audience: check.audience,
+      clockTolerance: 0
+    })
+    return payload
+  } catch (err) {
+    throw ticketError(err)
+  }
+}
+
 /** Verifies a ticket for one role and one peer; throws `AdmissionError` with a `ticket-*` code. */
 export async function verifyTicket (token: string, check: TicketCheck): Promise<TicketClaims> {
   const alg = algorithmFor(check.key)
@@ -71,19 +99,20 @@ export async function verifyTicket (token: string, check: TicketCheck): Promise<
     keyPromise = importJWK({ kty, crv, x, ...(y != null ? { y } : {}) }, alg)
     imported.set(check.key, keyPromise)
   }
-  const key = await keyPromise
-  let payload
-  try {
-    ({ payload } = await jwtVerify(token, key, {
-      algorithms: [alg],
-      requiredClaims: ['exp', 'sub'],
-      currentDate: new Date(check.now * 1000),
-      issuer: check.issuer,
-      audience: check.audience,
-      clockTolerance: 0
-    }))
-  } catch (err) {
-    throw ticketError(err)
+  let byKey = verified.get(check.key)
+  if (byKey == null) {
+    byKey = new Map()
+    verified.set(check.key, byKey)
+  }
+  const cacheKey = `${check.issuer ?? ''}\0${check.audience ?? ''}\0${token}`
+  let payload = byKey.get(cacheKey)
+  if (payload == null || !current(payload, check.now)) {
+    payload = await verifyJwt(token, await keyPromise, alg, check)
+    byKey.delete(cacheKey)
+    byKey.set(cacheKey, payload)
+    if (byKey.size > VERIFIED_TICKETS) {
+      byKey.delete(byKey.keys().next().value as string)
+    }
   }
   if (payload.sub !== check.expectedSubject) {
     throw new AdmissionError('ticket-subject', `ticket is for peer ${String(payload.sub)}, not ${check.expectedSubject}`)

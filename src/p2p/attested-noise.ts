@@ -1,19 +1,22 @@
 /**
- * `/noise-attested/1.0.0`: Noise XX, then — over the encrypted channel, before the upgrade returns —
- * an attestation exchange. Noise cannot carry a quote in its own handshake (P2P-NOTES), and exposes no
- * handshake hash to bind one to, so fresh nonces exchanged inside the channel serve as the binding:
+ * `/noise-attested/1.0.0`: Noise XX wrapped in an attestation exchange that finishes before the upgrade
+ * returns. Noise cannot carry a quote in its own handshake and exposes no handshake hash to bind one to
+ * (P2P-NOTES), so each side's fresh nonce is the binding. The frames:
  *
- * - initiator → responder: nonce_i
- * - responder → initiator: nonce_r, evidence_r (report_data binds responder key, initiator key, nonce_i)
- * - initiator → responder: verdict on r, then evidence_i (binds initiator key, responder key, nonce_r)
- * - responder → initiator: verdict on i
+ * 1. both sides, before Noise, in the clear: a 32-byte nonce;
+ * 2. initiator → responder, right behind Noise's last message: evidence_i (report_data binds initiator
+ * key, responder key, nonce_r);
+ * 3. responder → initiator: verdict on i, then evidence_r (binds responder key, initiator key, nonce_i);
+ * 4. initiator → responder: verdict on r.
  *
- * One and a half round trips after Noise (the first frame rides right behind Noise's last message).
- * The responder spends a quote before it knows the initiator: the evidence source bounds how many
- * quotes may be pending, and libp2p's per-host inbound rate limit and connection cap bound how often
- * that can be asked. Any failure aborts the connection inside the upgrade: identify, yamux and
- * gossipsub never see an unadmitted peer. The remote hears only a generic refusal; the local log gets
- * the precise reason code.
+ * A nonce is a public challenge: tampering with it only makes the quote bound to it fail the verifier's
+ * own check, which an active attacker could cause anyway by dropping packets. In the clear it rides with
+ * the multistream echo and Noise's first message, so it costs no round trip: the exchange adds one round
+ * trip after Noise on each side. The responder judges the initiator before it spends a quote, so an
+ * unadmitted dialer cannot make a member generate quotes; the evidence source still bounds how many
+ * quotes may be pending. Any failure aborts the connection inside the upgrade: identify, yamux and
+ * gossipsub never see an unadmitted peer. The remote hears only a generic refusal; the local log gets the
+ * precise reason code.
  */
 import { randomBytes } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -70,56 +73,66 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
   }
 
   async secureOutbound (connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection<NoiseExtensions>> {
-    return this.#attest(await this.#noise.secureOutbound(connection, options), true, options)
+    return this.#handshake(connection, true, options)
   }
 
   async secureInbound (connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection<NoiseExtensions>> {
-    return this.#attest(await this.#noise.secureInbound(connection, options), false, options)
+    return this.#handshake(connection, false, options)
   }
 
-  async #attest (secured: SecuredConnection<NoiseExtensions>, initiator: boolean, options?: AbortOptions): Promise<SecuredConnection<NoiseExtensions>> {
+  async #handshake (connection: MessageStream, initiator: boolean, options?: SecureConnectionOptions): Promise<SecuredConnection<NoiseExtensions>> {
+    const myNonce = new Uint8Array(randomBytes(NONCE_BYTES))
+    let remoteNonce: Uint8Array
+    try {
+      remoteNonce = await exchangeNonces(connection, myNonce, options)
+    } catch (err) {
+      const e = err instanceof AttestedHandshakeError ? err : new AttestedHandshakeError('handshake-junk', `sending nonce: ${(err as Error).message}`, undefined, { cause: err })
+      this.#init.onHandshake?.({ direction: initiator ? 'outbound' : 'inbound', outcome: 'failed', reason: e.code, message: e.message })
+      connection.abort(e)
+      throw e
+    }
+    // a dialer that names the peer knows everything its quote binds before Noise starts: the quote is
+    // made while Noise runs (Noise itself refuses a remote with another key)
+    const expected = initiator ? options?.remotePeer?.publicKey : undefined
+    const early = expected != null ? this.#evidence(publicKeyToProtobuf(expected), remoteNonce) : undefined
+    early?.catch(() => {})
+    const secured = initiator
+      ? await this.#noise.secureOutbound(connection, options)
+      : await this.#noise.secureInbound(connection, options)
+    return this.#attest(secured, initiator, myNonce, remoteNonce, early, options)
+  }
+
+  async #evidence (remoteKey: Uint8Array, remoteNonce: Uint8Array): Promise<Uint8Array> {
+    const myKey = publicKeyToProtobuf(this.#components.privateKey.publicKey)
+    return encodeEvidence(await this.#init.evidence.evidence(attestationReportData(myKey, remoteKey, remoteNonce)))
+  }
+
+  async #attest (secured: SecuredConnection<NoiseExtensions>, initiator: boolean, myNonce: Uint8Array, remoteNonce: Uint8Array,
+    early: Promise<Uint8Array> | undefined, options?: AbortOptions): Promise<SecuredConnection<NoiseExtensions>> {
     const direction = initiator ? 'outbound' : 'inbound'
     const remotePeer = secured.remotePeer
     const lp = lpStream(secured.connection, { maxDataLength: MAX_FRAME_BYTES })
     const opts = { signal: options?.signal }
-    const read = async (what: string): Promise<Uint8Array> => {
-      try {
-        return (await lp.read(opts)).subarray()
-      } catch (err) {
-        const aborted = options?.signal?.aborted === true
-        throw new AttestedHandshakeError(aborted ? 'handshake-timeout' : 'handshake-junk', `reading ${what}: ${(err as Error).message}`, undefined, { cause: err })
-      }
-    }
+    const read = async (what: string): Promise<Uint8Array> => readFrame(lp, what, options)
     if (remotePeer.publicKey == null) {
       secured.connection.abort(new Error('remote peer id carries no public key'))
       throw new AttestedHandshakeError('handshake-junk', 'remote peer id carries no public key')
     }
     const myKey = publicKeyToProtobuf(this.#components.privateKey.publicKey)
     const remoteKey = publicKeyToProtobuf(remotePeer.publicKey)
-    const myNonce = new Uint8Array(randomBytes(NONCE_BYTES))
     try {
-      const nonceOf = async (): Promise<Uint8Array> => {
-        const n = await read('nonce')
-        if (n.length !== NONCE_BYTES) {
-          throw new AttestedHandshakeError('handshake-junk', `nonce of ${n.length} bytes`)
-        }
-        return n
-      }
-      const mine = async (remoteNonce: Uint8Array): Promise<Uint8Array> =>
-        encodeEvidence(await this.#init.evidence.evidence(attestationReportData(myKey, remoteKey, remoteNonce)))
+      const mine = async (): Promise<Uint8Array> => early ?? this.#evidence(remoteKey, remoteNonce)
+      const judge = async (): Promise<Admission> => this.#judge(await read('evidence'), remotePeer, remoteKey, myKey, myNonce, lp, opts)
       let admission: Admission
       if (initiator) {
-        await lp.write(myNonce, opts)
-        const remoteNonce = await nonceOf()
-        admission = await this.#judge(await read('evidence'), remotePeer, remoteKey, myKey, myNonce, lp, opts)
-        await lp.writeV([encodeVerdict(true), await mine(remoteNonce)], opts)
+        await lp.write(await mine(), opts)
         this.#expectAccepted(decodeVerdict(await read('verdict')))
-      } else {
-        const remoteNonce = await nonceOf()
-        await lp.writeV([myNonce, await mine(remoteNonce)], opts)
-        this.#expectAccepted(decodeVerdict(await read('verdict')))
-        admission = await this.#judge(await read('evidence'), remotePeer, remoteKey, myKey, myNonce, lp, opts)
+        admission = await judge()
         await lp.write(encodeVerdict(true), opts)
+      } else {
+        admission = await judge()
+        await lp.writeV([encodeVerdict(true), await mine()], opts)
+        this.#expectAccepted(decodeVerdict(await read('verdict')))
       }
       this.#init.registry.record(admission)
       this.#init.onHandshake?.({ direction, remotePeer: remotePeer.toString(), outcome: 'admitted', role: admission.role })
@@ -163,6 +176,28 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
       throw new AttestedHandshakeError('admission-rejected', `refused ${remotePeer.toString()}: ${code}: ${(err as Error).message}`, code, { cause: err })
     }
   }
+}
+
+async function readFrame (lp: { read(o?: AbortOptions): Promise<{ subarray(): Uint8Array }> }, what: string, options?: AbortOptions): Promise<Uint8Array> {
+  try {
+    return (await lp.read({ signal: options?.signal })).subarray()
+  } catch (err) {
+    const aborted = options?.signal?.aborted === true
+    throw new AttestedHandshakeError(aborted ? 'handshake-timeout' : 'handshake-junk', `reading ${what}: ${(err as Error).message}`, undefined, { cause: err })
+  }
+}
+
+/** Both sides write their nonce first, then read the other's: neither waits on the other to start. */
+async function exchangeNonces (connection: MessageStream, myNonce: Uint8Array, options?: AbortOptions): Promise<Uint8Array> {
+  const lp = lpStream(connection, { maxDataLength: NONCE_BYTES })
+  await lp.write(myNonce, { signal: options?.signal })
+  const nonce = await readFrame(lp, 'nonce', options)
+  if (nonce.length !== NONCE_BYTES) {
+    throw new AttestedHandshakeError('handshake-junk', `nonce of ${nonce.length} bytes`)
+  }
+  // bytes read ahead (Noise's first message) go back to the connection for Noise to read
+  lp.unwrap()
+  return nonce
 }
 
 export function attestedNoise (init: AttestedNoiseInit): (components: NoiseComponents) => ConnectionEncrypter<NoiseExtensions> {

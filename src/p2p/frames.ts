@@ -7,7 +7,6 @@ import { decodeSsz } from '../proto/index.ts'
 import type { Evidence } from '../enclave/index.ts'
 
 export const MAX_FRAME_BYTES = 128 * 1024
-export const NONCE_FRAME_BYTES = 32
 
 const EvidenceFrame = new ContainerType({
   /** 1 = tdx (quote + collateral + operator JWT), 2 = jwt */
