@@ -1,9 +1,13 @@
 /**
  * Transaction ingestion: decode EIP-2718 bytes defensively and recover the sender once. Anything that
- * cannot run is excluded with a reason, never thrown.
+ * cannot run is excluded with a reason, never thrown. `TxDecoder` remembers outcomes by transaction
+ * hash, per chain rules: a node decodes a transaction when it arrives, and every simulation of a slot
+ * that holds it (and the next slot's, if it is not included) finds it decoded, sender recovered.
  */
 import { createTxFromRLP } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
+import { keccak256, makeCommon, rulesKey } from './chain-rules.ts'
+import type { ChainRules } from './chain-rules.ts'
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 
@@ -56,4 +60,46 @@ export function decodeTransaction (raw: Uint8Array, common: Common, keccak: (b: 
     return { ok: false, hash, reason: `invalid signature: ${(err as Error).message.split('\n')[0]}` }
   }
   return { ok: true, value: { raw, tx, hash, sender, nonce: tx.nonce } }
+}
+
+/**
+ * Decode outcomes by hash (the same bytes always decode the same way under the same rules), bounded:
+ * the oldest entries go first. Outcomes are shared: nothing downstream mutates a decoded transaction
+ * (ethereumjs freezes them).
+ */
+export class TxDecoder {
+  readonly common: Common
+  readonly #outcomes = new Map<string, DecodeOutcome>()
+  readonly #max: number
+
+  constructor (rules: ChainRules, max = 16_384) {
+    this.common = makeCommon(rules)
+    this.#max = max
+  }
+
+  decode (raw: Uint8Array): DecodeOutcome {
+    const hash = bytesToHex(keccak256(raw))
+    let outcome = this.#outcomes.get(hash)
+    if (outcome == null) {
+      outcome = decodeTransaction(raw, this.common, keccak256)
+      this.#outcomes.set(hash, outcome)
+      if (this.#outcomes.size > this.#max) {
+        this.#outcomes.delete(this.#outcomes.keys().next().value as string)
+      }
+    }
+    return outcome
+  }
+}
+
+const decoders = new Map<string, TxDecoder>()
+
+/** The process's decoder for these rules. */
+export function txDecoder (rules: ChainRules): TxDecoder {
+  const key = rulesKey(rules)
+  let d = decoders.get(key)
+  if (d == null) {
+    d = new TxDecoder(rules)
+    decoders.set(key, d)
+  }
+  return d
 }

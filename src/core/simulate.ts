@@ -4,16 +4,15 @@
  * gas and the receipts and transactions roots. Deterministic for a given state source: the same inputs
  * give the same bytes in any process.
  */
-import { createBlock, createBlockHeader, genTransactionsTrieRoot } from '@ethereumjs/block'
-import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { RLP } from '@ethereumjs/rlp'
+import { createBlock, createBlockHeader } from '@ethereumjs/block'
 import { Address, bigIntToAddressBytes, bigIntToBytes, bytesToHex, createAddressFromString, setLengthLeft } from '@ethereumjs/util'
 import { createVM, encodeReceipt, runTx } from '@ethereumjs/vm'
-import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { makeCommon } from './chain-rules.ts'
-import { decodeTransaction } from './decode.ts'
+import { txDecoder } from './decode.ts'
 import { effectiveTip, orderPool } from './ordering.ts'
+import { orderedTrieRoot } from './trie-root.ts'
 import type { ChainRules } from './chain-rules.ts'
+import type { TxDecoder } from './decode.ts'
 import type { DecodedTx } from './decode.ts'
 import type { BundleValue, CandidateHeaderValue } from '../proto/index.ts'
 import type { Block, BlockHeader } from '@ethereumjs/block'
@@ -113,16 +112,14 @@ function parentBlockHeader (parent: ParentHeader, common: Common): BlockHeader {
   }, { common, skipConsensusFormatValidation: true })
 }
 
-const keccak = (b: Uint8Array): Uint8Array => keccak256(b)
-
 /** Decodes and orders a slot's inputs into execution units (a bundle, or one pool transaction). */
-function collectUnits (inputs: SlotInputs, common: Common, baseFee: bigint): { units: Unit[], excluded: ExcludedTx[] } {
+function collectUnits (inputs: SlotInputs, decoder: TxDecoder, baseFee: bigint): { units: Unit[], excluded: ExcludedTx[] } {
   const excluded: ExcludedTx[] = []
   const decodeAll = (raws: Uint8Array[], origin: TxOrigin): DecodedTx[] | undefined => {
     const out: DecodedTx[] = []
     let failed = false
     for (const raw of raws) {
-      const d = decodeTransaction(raw, common, keccak)
+      const d = decoder.decode(raw)
       if (d.ok) {
         out.push(d.value)
       } else {
@@ -139,7 +136,7 @@ function collectUnits (inputs: SlotInputs, common: Common, baseFee: bigint): { u
     if (txs == null) {
       // a bundle lands whole or not at all: one undecodable member drops the rest
       for (const raw of bundle.txs) {
-        const d = decodeTransaction(raw, common, keccak)
+        const d = decoder.decode(raw)
         if (d.ok) {
           excluded.push({ hash: d.value.hash, origin, reason: 'bundle has an undecodable transaction' })
         }
@@ -155,7 +152,7 @@ function collectUnits (inputs: SlotInputs, common: Common, baseFee: bigint): { u
     bundleUnit(hint.bundle, 'hint', hint.id)
   }
   const pool = orderPool(inputs.unsealed.flatMap(raw => {
-    const d = decodeTransaction(raw, common, keccak)
+    const d = decoder.decode(raw)
     if (!d.ok) {
       excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason })
       return []
@@ -256,7 +253,7 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
   const common = makeCommon(rules)
   const parentHeader = parentBlockHeader(inputs.parent, common)
   const baseFee = parentHeader.calcNextBaseFee()
-  const { units, excluded } = collectUnits(inputs, common, baseFee)
+  const { units, excluded } = collectUnits(inputs, txDecoder(rules), baseFee)
 
   const stateManager = source.stateManager(common)
   const coinbase = bytesToHex(inputs.env.feeRecipient)
@@ -315,8 +312,8 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
 
   const { body, bodyTxs, included, receipts, hintsApplied, gasUsed } = await executeUnits(vm, block, units, inputs.env.gasLimit, baseFee, excluded)
 
-  const receiptsRoot = await trieRoot(receipts)
-  const transactionsRoot = await genTransactionsTrieRoot(bodyTxs, new MerklePatriciaTrie({ common }))
+  const receiptsRoot = orderedTrieRoot(receipts)
+  const transactionsRoot = orderedTrieRoot(bodyTxs.map(tx => tx.serialize()))
   return {
     body,
     included,
@@ -378,12 +375,4 @@ function invalidReason (err: unknown, d: DecodedTx, baseFee: bigint): string {
     return 'fee cap below the base fee'
   }
   return `invalid: ${message.slice(0, 200)}`
-}
-
-async function trieRoot (values: Uint8Array[]): Promise<Uint8Array> {
-  const trie = new MerklePatriciaTrie()
-  for (let i = 0; i < values.length; i++) {
-    await trie.put(RLP.encode(i), values[i])
-  }
-  return trie.root()
 }
