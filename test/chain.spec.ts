@@ -85,4 +85,58 @@ describe('chain: the pinned RPC bridge', function () {
     await state.prefetch(accounts)
     expect(state.requests).to.equal(1)
   })
+
+  /** A real JSON-RPC hop in front of anvil that records methods and can refuse one, as an older node would. */
+  async function proxy (refuse?: string): Promise<{ url: string, methods: string[], close(): void }> {
+    const methods: string[] = []
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as Array<{ id: number, method: string }> | { id: number, method: string }
+        const calls = Array.isArray(body) ? body : [body]
+        methods.push(...calls.map(c => c.method))
+        const refused = calls.filter(c => c.method === refuse).map(c => ({ jsonrpc: '2.0', id: c.id, error: { code: -32601, message: `method ${c.method} does not exist` } }))
+        const forward = calls.filter(c => c.method !== refuse)
+        const answer = async (): Promise<unknown[]> => forward.length === 0
+          ? []
+          : await (await fetch(anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(forward) })).json() as unknown[]
+        void answer().then(answered => {
+          const all = [...answered, ...refused]
+          res.setHeader('content-type', 'application/json')
+          res.end(JSON.stringify(Array.isArray(body) ? all : all[0]))
+        })
+      })
+    })
+    const port = await new Promise<number>(resolve => server.listen(0, '127.0.0.1', () => { resolve((server.address() as { port: number }).port) }))
+    return { url: `http://127.0.0.1:${port}`, methods, close: () => { server.closeAllConnections(); server.close() } }
+  }
+
+  it('parent state reads accounts with eth_getAccount where the node has it, eth_getProof where not: same values', async () => {
+    const number = BigInt(await rpc.call<string>('eth_blockNumber'))
+    const accounts = ['0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', '0x5fbdb2315678afecb367f032d93f642f64180aa3', '0x00000000000000000000000000000000000000aa']
+    const [modern, older] = [await proxy(), await proxy('eth_getAccount')]
+    try {
+      const [viaModern, viaOlder] = [new ChainRpc(modern.url), new ChainRpc(older.url)]
+      const read = async (client: ChainRpc, batched: boolean): Promise<unknown[]> => {
+        const state = new ParentState(client, number)
+        if (batched) {
+          await state.prefetch(accounts)
+        }
+        return Promise.all(accounts.map(async a => state.account(a)))
+      }
+      const expected = await read(viaModern, false)
+      expect(await read(viaModern, true)).to.deep.equal(expected)
+      expect(await read(viaOlder, false)).to.deep.equal(expected)
+      expect(await read(viaOlder, true)).to.deep.equal(expected)
+      expect(modern.methods).to.include('eth_getAccount')
+      expect(modern.methods).to.not.include('eth_getProof')
+      // probed once per client, then never asked again
+      expect(older.methods.filter(m => m === 'eth_getAccount')).to.have.length(1)
+      expect(older.methods).to.include('eth_getProof')
+    } finally {
+      modern.close()
+      older.close()
+    }
+  })
 })

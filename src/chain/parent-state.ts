@@ -14,12 +14,49 @@ export interface RemoteAccount {
   storageHash: string
 }
 
-interface ProofResult {
+/** `eth_getAccount` answers `storageRoot`, `eth_getProof` answers `storageHash` (and a proof we ignore) */
+interface AccountResult {
   nonce: string
   balance: string
   codeHash: string
-  storageHash: string
-  storageProof?: Array<{ key: string, value: string }>
+  storageHash?: string
+  storageRoot?: string
+}
+
+type AccountMethod = 'eth_getAccount' | 'eth_getProof'
+
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
+
+/**
+ * How this node reads an account: `eth_getAccount` (anvil, reth) is a lookup; `eth_getProof`, which
+ * every node has, builds a Merkle proof per account (~0.35 ms each on anvil: 200 accounts made the RPC
+ * node the busiest process of a testnet slot). Probed once per client; a node without
+ * `eth_getAccount` answers with an error and gets `eth_getProof`.
+ */
+const accountMethods = new WeakMap<ChainRpc, Promise<AccountMethod>>()
+
+async function accountMethod (rpc: ChainRpc, tag: string): Promise<AccountMethod> {
+  let p = accountMethods.get(rpc)
+  if (p == null) {
+    p = rpc.call<AccountResult | null>('eth_getAccount', [ZERO_ADDRESS, tag]).then(
+      r => typeof r?.balance === 'string' && typeof r.nonce === 'string' && typeof r.codeHash === 'string' && typeof r.storageRoot === 'string' ? 'eth_getAccount' : 'eth_getProof',
+      (err: unknown) => {
+        if (err instanceof RpcError && (err.code === 'rpc-error' || err.code === 'rpc-bad-response')) {
+          return 'eth_getProof'
+        }
+        throw err
+      })
+    accountMethods.set(rpc, p)
+    // an unreachable node says nothing about its methods: ask again next time
+    p.catch(() => { if (accountMethods.get(rpc) === p) { accountMethods.delete(rpc) } })
+  }
+  return p
+}
+
+function accountCall (method: AccountMethod, address: string, tag: string): RpcCall {
+  return method === 'eth_getAccount'
+    ? { method, params: [address, tag] }
+    : { method, params: [address, [], tag] }
 }
 
 /** A transaction as a call, for `eth_createAccessList`. */
@@ -56,7 +93,10 @@ export class ParentState {
     const key = lower(address)
     let p = this.#accounts.get(key)
     if (p == null) {
-      p = this.#call<ProofResult>('eth_getProof', [key, [], this.tag]).then(toAccount)
+      p = accountMethod(this.rpc, this.tag).then(async method => {
+        const call = accountCall(method, key, this.tag)
+        return toAccount(await this.#call<AccountResult>(call.method, call.params), method)
+      })
       this.#remember(this.#accounts, key, p)
     }
     return p
@@ -98,8 +138,8 @@ export class ParentState {
 
   /**
    * Warms the cache with the state these transactions will touch: one batch of `eth_createAccessList`
-   * (each against the parent, independently), then one batch of `eth_getProof` with the storage keys
-   * and `eth_getCode`. Only a cache warm-up: what execution reads that the lists missed is fetched on
+   * (each against the parent, independently), then one batch reading the listed accounts, their code
+   * and storage slots. Only a cache warm-up: what execution reads that the lists missed is fetched on
    * demand, so results never depend on it.
    */
   async prefetchCalls (calls: CallShape[]): Promise<void> {
@@ -112,8 +152,8 @@ export class ParentState {
     const want = (address: string, key?: string): void => {
       const a = lower(address)
       const keys = wanted.get(a) ?? new Set<string>()
-      if (key != null && !this.#storage.has(`${a}:${lower(key)}`)) {
-        keys.add(lower(key))
+      if (key != null) {
+        keys.add(pad32(key))
       }
       wanted.set(a, keys)
     }
@@ -127,47 +167,33 @@ export class ParentState {
         for (const key of entry.storageKeys) { want(entry.address, key) }
       }
     })
-    const todo = [...wanted].filter(([a, keys]) => !this.#accounts.has(a) || keys.size > 0)
-    if (todo.length === 0) {
-      return
-    }
-    this.requests++
-    const batch = this.rpc.batch(todo.flatMap(([a, keys]) => [
-      { method: 'eth_getProof', params: [a, [...keys], this.tag] },
-      { method: 'eth_getCode', params: [a, this.tag] }
-    ]))
-    todo.forEach(([a, keys], i) => {
-      const proof = batch.then(r => r[2 * i] as ProofResult)
-      if (!this.#accounts.has(a)) {
-        this.#remember(this.#accounts, a, proof.then(toAccount))
-        this.#remember(this.#code, a, batch.then(r => r[2 * i + 1] as string))
-      }
-      for (const key of keys) {
-        this.#remember(this.#storage, `${a}:${key}`, proof.then(p => {
-          const found = p.storageProof?.find(s => lower(s.key) === key || BigInt(s.key) === BigInt(key))
-          // same representation as eth_getStorageAt (32 bytes), so a warmed read equals a cold one
-          return pad32(found?.value ?? '0x0')
-        }))
-      }
-    })
-    await batch
+    await this.#fetch([...wanted.keys()], [...wanted].flatMap(([a, keys]) => [...keys].map(k => [a, k] as [string, string])))
   }
 
   /** Fetches every listed account and its code not yet cached, in one batched request. */
   async prefetch (addresses: Iterable<string>): Promise<void> {
-    const missing = [...new Set([...addresses].map(lower))].filter(a => !this.#accounts.has(a))
-    if (missing.length === 0) {
+    await this.#fetch([...new Set([...addresses].map(lower))], [])
+  }
+
+  /** One batched request for the accounts (with code) and storage slots not cached yet. */
+  async #fetch (addresses: string[], slots: Array<[string, string]>): Promise<void> {
+    const accounts = addresses.filter(a => !this.#accounts.has(a))
+    const storage = slots.filter(([a, k]) => !this.#storage.has(`${a}:${k}`))
+    if (accounts.length === 0 && storage.length === 0) {
       return
     }
-    const calls: RpcCall[] = missing.flatMap(a => [
-      { method: 'eth_getProof', params: [a, [], this.tag] },
-      { method: 'eth_getCode', params: [a, this.tag] }
-    ])
+    const method = await accountMethod(this.rpc, this.tag)
     this.requests++
-    const batch = this.rpc.batch(calls)
-    missing.forEach((a, i) => {
-      this.#remember(this.#accounts, a, batch.then(r => toAccount(r[2 * i] as ProofResult)))
+    const batch = this.rpc.batch([
+      ...accounts.flatMap(a => [accountCall(method, a, this.tag), { method: 'eth_getCode', params: [a, this.tag] }]),
+      ...storage.map(([a, k]) => ({ method: 'eth_getStorageAt', params: [a, k, this.tag] }))
+    ])
+    accounts.forEach((a, i) => {
+      this.#remember(this.#accounts, a, batch.then(r => toAccount(r[2 * i] as AccountResult, method)))
       this.#remember(this.#code, a, batch.then(r => r[2 * i + 1] as string))
+    })
+    storage.forEach(([a, k], i) => {
+      this.#remember(this.#storage, `${a}:${k}`, batch.then(r => r[2 * accounts.length + i] as string))
     })
     await batch
   }
@@ -184,11 +210,12 @@ export class ParentState {
   }
 }
 
-function toAccount (r: ProofResult): RemoteAccount {
-  if (r == null || typeof r.balance !== 'string' || typeof r.nonce !== 'string') {
-    throw new RpcError('rpc-bad-response', 'eth_getProof', 'account proof without balance/nonce')
+function toAccount (r: AccountResult, method: AccountMethod): RemoteAccount {
+  const storageHash = r?.storageRoot ?? r?.storageHash
+  if (r == null || typeof r.balance !== 'string' || typeof r.nonce !== 'string' || typeof r.codeHash !== 'string' || typeof storageHash !== 'string') {
+    throw new RpcError('rpc-bad-response', method, 'account without balance, nonce, code hash or storage root')
   }
-  return { nonce: BigInt(r.nonce), balance: BigInt(r.balance), codeHash: r.codeHash, storageHash: r.storageHash }
+  return { nonce: BigInt(r.nonce), balance: BigInt(r.balance), codeHash: r.codeHash, storageHash }
 }
 
 /** A few recent parents' caches; older ones are dropped as the head moves on. */

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { hexToBytes } from '@ethereumjs/util'
 import { ChainRpc, detectChainInfo, HeadWatcher, ParentStateCache, parentHeaderOf, rpcStateSource } from '../chain/index.ts'
 import { explainVerify } from '../config/index.ts'
-import { simulateSlot } from '../core/index.ts'
+import { simulateSlot, txDecoder } from '../core/index.ts'
 import { DoubleSignError, leaderFor, SafeSigner, slotInputsOf, takeoverRank, AtelierMachine } from '../machine/index.ts'
 import {
   MAX_SYNC_RANGE, MemberEvidenceSource, Plane, policyFromConfig, requestCandidates, RosterService, serveHints, serveSync, verifierFromConfig
@@ -230,6 +230,7 @@ export class MemberNode extends EventTarget {
       const { server, port } = await serveIngestion({
         transactions: txs => this.submitTransactions(txs),
         bid: bid => {
+          this.#predecode(bid.bundle.txs)
           this.pool.addBid(bid)
           void this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('AuctionBid', bid)).catch(() => {})
         }
@@ -310,6 +311,7 @@ export class MemberNode extends EventTarget {
 
   /** Adds transactions to the pool and relays them (batched every few ms) to the other members. */
   submitTransactions (txs: Uint8Array[]): string[] {
+    this.#predecode(txs)
     const added = this.pool.addTransactions(txs)
     if (added.length > 0) {
       this.#relay.push(...txs)
@@ -398,7 +400,13 @@ export class MemberNode extends EventTarget {
         this.#addHint(decodeAnyMessage(data).value as HintBundleValue)
       } else if (topic === this.topics.pool) {
         const m = decodeAnyMessage(data)
-        if (m.kind === 'PoolTransactions') { this.pool.addTransactions(m.value.txs) } else if (m.kind === 'AuctionBid') { this.pool.addBid(m.value) }
+        if (m.kind === 'PoolTransactions') {
+          this.#predecode(m.value.txs)
+          this.pool.addTransactions(m.value.txs)
+        } else if (m.kind === 'AuctionBid') {
+          this.#predecode(m.value.bundle.txs)
+          this.pool.addBid(m.value)
+        }
       }
     })
     this.publicPlane.pubsub.addEventListener('message', evt => {
@@ -460,7 +468,19 @@ export class MemberNode extends EventTarget {
     }
     hints.set(id, hint)
     this.#hints.set(hint.slot, hints)
+    this.#predecode(hint.template.txs)
     return true
+  }
+
+  /**
+   * Decodes inputs as they arrive (sender recovery included): the slot's simulation then finds them
+   * decoded, and that work leaves the slot's critical path.
+   */
+  #predecode (txs: Uint8Array[]): void {
+    const decoder = txDecoder(this.chainInfo)
+    for (const raw of txs) {
+      decoder.decode(raw)
+    }
   }
 
   // --- the slot loop ------------------------------------------------------------------------------
