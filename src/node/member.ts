@@ -73,7 +73,7 @@ function withPeer (addr: string, peerId: string): string {
 }
 
 const NO_BUNDLE = { txs: [], revertProtected: false }
-const SEAL_GRACE_MS = 50
+
 const RELAY_BATCH = 256
 const RELAY_DELAY_MS = 20
 const MAX_BUFFERED_PER_SLOT = 256
@@ -103,6 +103,7 @@ export class MemberNode extends EventTarget {
   readonly #simMs = new Map<number, number>()
   readonly #timers = new Map<number, NodeJS.Timeout[]>()
   readonly #sealedSlots = new Set<number>()
+  readonly #submitting = new Set<number>()
   readonly #keptRoots = new Map<number, Uint8Array>()
   /** slots this member is sealing itself (as leader or by takeover) */
   readonly #sealing = new Set<number>()
@@ -571,6 +572,7 @@ export class MemberNode extends EventTarget {
       void this.#simulateAndSubmit(slot)
     }
     if (kind === 'SubmitSimulation') {
+      this.log.debug('simulation-recorded', { slot, member: (value as MessageValues['SubmitSimulation']).memberIndex })
       this.#maybeSeal(slot)
     }
     if (kind === 'SealCandidate') {
@@ -591,15 +593,20 @@ export class MemberNode extends EventTarget {
   }
 
   async #simulateAndSubmit (slot: number): Promise<void> {
+    // OpenSlot and the last AcceptHint can both complete a slot's inputs: simulate and sign once
+    if (this.#submitting.has(slot)) { return }
+    this.#submitting.add(slot)
     const started = performance.now()
     let result: SlotResult
     try {
       result = await this.machine.simulate(slot)
     } catch (err) {
+      this.#submitting.delete(slot)
       this.log.error('simulation-failed', { slot, message: (err as Error).message })
       return
     }
     this.#simMs.set(slot, performance.now() - started)
+    this.log.debug('slot-simulated', { slot, ms: Math.round(performance.now() - started), txs: result.included.length })
     // the output hash this member signs: with a faulty simulation it differs from the honest one
     const { outputHash } = this.machine.candidateOf(slot, result)
     let signature: Uint8Array
@@ -618,11 +625,9 @@ export class MemberNode extends EventTarget {
     const agreement = this.machine.query({ type: 'SimulationAgreement', slot })
     if (agreement?.outputHash == null || !agreement.members.includes(this.index)) { return }
     if (takeoverRank(slot, this.config.committeeSize, this.index) !== 0) { return }
-    if (agreement.members.length === this.config.committeeSize) {
-      void this.#seal(slot)
-    } else {
-      this.#timer(slot, SEAL_GRACE_MS, () => { void this.#seal(slot) })
-    }
+    // a strict majority seals at once (the design): waiting for more signers only adds latency, and a
+    // candidate is exactly as valid with a majority as with everyone
+    void this.#seal(slot)
   }
 
   #scheduleTakeover (slot: number): void {
@@ -656,13 +661,15 @@ export class MemberNode extends EventTarget {
     const candidate = this.machine.query({ type: 'CandidateFor', slot })
     if (candidate == null || this.#sealedSlots.has(slot)) { return }
     this.#keep(candidate)
-    await this.store.putCandidate(candidate)
-    this.pool.settle(slot, candidate.body)
-    this.metrics.slotsSealed.inc()
+    // published before it is stored: the store is only for serving sync (a synced write costs a disk
+    // flush), and a member that crashes in between gets the candidate back from the others
+    await this.publicPlane.pubsub.publish(this.topics.candidates, encodeMessage('Candidate', candidate)).catch(() => {})
     const opened = this.#opened.get(slot)
     const latencyMs = opened == null ? undefined : Date.now() - opened
     if (latencyMs != null) { this.metrics.sealLatency.observe(latencyMs / 1000) }
-    await this.publicPlane.pubsub.publish(this.topics.candidates, encodeMessage('Candidate', candidate)).catch(() => {})
+    await this.store.putCandidate(candidate)
+    this.pool.settle(slot, candidate.body)
+    this.metrics.slotsSealed.inc()
     this.log.info('slot-sealed', { slot, txs: candidate.body.length, gas: candidate.header.gasUsed, signers: candidate.committeeRoster.length, latencyMs, simulationMs: this.#simMs.get(slot), sealer })
     this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail: { candidate, latencyMs, simulationMs: this.#simMs.get(slot), sealer } }))
   }
@@ -696,6 +703,7 @@ export class MemberNode extends EventTarget {
       this.#hints.delete(slot)
       this.#opened.delete(slot)
       this.#simMs.delete(slot)
+      this.#submitting.delete(slot)
       this.#sealing.delete(slot)
     }
     for (const slot of [...this.#keptRoots.keys()]) { if (slot + depth <= head) { this.#keptRoots.delete(slot) } }

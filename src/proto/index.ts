@@ -2,6 +2,7 @@
  * src/proto — wire types, their canonical SSZ encoding, signing roots and the signature schemes that
  * sign them. Pure and deterministic: no I/O, no clocks. Imports nothing else of atelier.
  */
+import './hasher.ts'
 export * from './version.ts'
 export * from './errors.ts'
 export * from './limits.ts'

@@ -202,7 +202,7 @@ export class Testnet {
       '--quote-provider', 'test-td',
       '--test-td', join(this.dir, 'test-td.json'),
       '--rpc-port', '0',
-      '--metrics-port', '0',
+      '--metrics-port', '0', '--log-level', 'debug',
       '--slot-seconds', String(this.options.blockTime ?? 1),
       ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : []),
       ...(this.options.faults?.[i] != null ? ['--fault', this.options.faults[i]] : [])
@@ -334,10 +334,11 @@ export class Testnet {
     }
     if (head <= this.#head) { return }
     this.#head = head
-    await Promise.allSettled([
-      this.load?.tick(head + 1),
-      this.#sendHint(head + 2)
-    ])
+    // the next slot's load arrives mid-slot, as a mempool's trickle would, not in the burst at the
+    // block boundary when every member simulates the slot that just opened
+    const midSlot = setTimeout(() => { void this.load?.tick(head + 1) }, (this.options.blockTime ?? 1) * 500)
+    midSlot.unref()
+    await this.#sendHint(head + 2)
   }
 
   /** Resolves once the follower has verified `count` candidates (or `timeoutMs` passes: rejects). */
