@@ -95,6 +95,7 @@ export class Testnet {
   #keys: MemberKeys[] = []
   #cobuilder?: { plane: Plane, sender?: HintSender }
   #poll?: NodeJS.Timeout
+  #loadTimer?: NodeJS.Timeout
   #head = -1
   #stopped = false
   #lattice = 'atelier-testnet'
@@ -336,8 +337,12 @@ export class Testnet {
     this.#head = head
     // the next slot's load arrives mid-slot, as a mempool's trickle would, not in the burst at the
     // block boundary when every member simulates the slot that just opened
-    const midSlot = setTimeout(() => { void this.load?.tick(head + 1) }, (this.options.blockTime ?? 1) * 500)
-    midSlot.unref()
+    clearTimeout(this.#loadTimer)
+    this.#loadTimer = setTimeout(() => {
+      if (this.#stopped) { return }
+      this.load?.tick(head + 1).catch(err => { this.log.warn('load-failed', { slot: head + 1, message: (err as Error).message }) })
+    }, (this.options.blockTime ?? 1) * 500)
+    this.#loadTimer.unref()
     await this.#sendHint(head + 2)
   }
 
@@ -391,6 +396,7 @@ export class Testnet {
     if (this.#stopped) { return }
     this.#stopped = true
     clearInterval(this.#poll)
+    clearTimeout(this.#loadTimer)
     for (const w of this.#waiters.splice(0)) { w() }
     await this.#cobuilder?.sender?.close()
     await this.#cobuilder?.plane.stop().catch(() => {})
