@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'aegir/chai'
 import { DoubleSignError, SafeSigner } from '../src/machine/index.ts'
-import { NodeStore } from '../src/node/index.ts'
+import { NodeStore, SigningLog } from '../src/node/index.ts'
 import { blsVerify, ssz } from '../src/proto/index.ts'
 import { memberKeys, unsignedCandidate } from './fixtures/committee.ts'
 
@@ -23,27 +23,62 @@ describe('node store and signing record', function () {
     const [m] = memberKeys(1)
     const rootA = new Uint8Array(32).fill(1)
     const rootB = new Uint8Array(32).fill(2)
-    let store = await NodeStore.open(dir)
-    let signer = new SafeSigner(m.secretKey, store.signingRecord)
+    const path = join(dir, 'signing-record')
+    let log = SigningLog.open(path)
+    let signer = new SafeSigner(m.secretKey, log)
     const sig = await signer.sign(5, rootA)
     expect(blsVerify(m.publicKey, rootA, sig)).to.equal(true)
     expect(await signer.sign(5, rootA)).to.deep.equal(sig)
     await expect(signer.sign(5, rootB)).to.eventually.be.rejectedWith(DoubleSignError)
-    await store.close()
+    log.close()
 
-    store = await NodeStore.open(dir)
-    signer = new SafeSigner(m.secretKey, store.signingRecord)
+    log = SigningLog.open(path)
+    signer = new SafeSigner(m.secretKey, log)
     await expect(signer.sign(5, rootB)).to.eventually.be.rejectedWith(DoubleSignError)
     expect(blsVerify(m.publicKey, rootB, await signer.sign(6, rootB))).to.equal(true)
-    await store.close()
+    log.close()
+    expect((await stat(path)).size).to.equal(80)
   })
 
   it('concurrent sign requests for one slot: exactly one root wins', async () => {
     const [m] = memberKeys(1)
-    const store = await NodeStore.open(dir)
-    const signer = new SafeSigner(m.secretKey, store.signingRecord)
+    const log = SigningLog.open(join(dir, 'signing-record'))
+    const signer = new SafeSigner(m.secretKey, log)
     const results = await Promise.allSettled([1, 2, 3].map(async b => signer.sign(9, new Uint8Array(32).fill(b))))
     expect(results.filter(r => r.status === 'fulfilled')).to.have.length(1)
+    log.close()
+  })
+
+  it('cuts a torn last record (never flushed, so never signed) and keeps the whole ones', async () => {
+    const path = join(dir, 'signing-record')
+    const log = SigningLog.open(path)
+    await log.put(7, new Uint8Array(32).fill(7))
+    log.close()
+    await appendFile(path, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 8, 1, 2, 3))
+    const reopened = SigningLog.open(path)
+    expect(await reopened.get(7)).to.deep.equal(new Uint8Array(32).fill(7))
+    expect(await reopened.get(8)).to.equal(undefined)
+    await reopened.put(8, new Uint8Array(32).fill(8))
+    reopened.close()
+    expect((await stat(path)).size).to.equal(80)
+    const again = SigningLog.open(path)
+    expect(await again.get(8)).to.deep.equal(new Uint8Array(32).fill(8))
+    again.close()
+  })
+
+  it('imports the signing records of an older store into a new log, once', async () => {
+    const [m] = memberKeys(1)
+    const store = await NodeStore.open(join(dir, 'db'))
+    await store.db.put(Uint8Array.of(0x02, 0, 0, 0, 0, 0, 0, 0, 11), new Uint8Array(32).fill(11))
+    const legacy = await store.legacySigningRecords()
+    expect(legacy.map(r => r.slot)).to.deep.equal([11])
+    const path = join(dir, 'signing-record')
+    const log = SigningLog.open(path, legacy)
+    await expect(new SafeSigner(m.secretKey, log).sign(11, new Uint8Array(32).fill(12))).to.eventually.be.rejectedWith(DoubleSignError)
+    log.close()
+    // an existing log is the record: the legacy list is not appended again
+    SigningLog.open(path, legacy).close()
+    expect((await stat(path)).size).to.equal(40)
     await store.close()
   })
 

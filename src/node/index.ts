@@ -5,6 +5,7 @@
 export * from './config-file.ts'
 export * from './candidate-file.ts'
 export * from './store.ts'
+export * from './signing-log.ts'
 export * from './log.ts'
 export * from './metrics.ts'
 export * from './ingestion.ts'

@@ -24,6 +24,7 @@ import { decodeFor, gossipTopicNames, validateCandidate, validateSlotMessage } f
 import { InputPool, serveIngestion } from './ingestion.ts'
 import { silentLogger } from './log.ts'
 import { NodeMetrics } from './metrics.ts'
+import { SigningLog } from './signing-log.ts'
 import { NodeStore } from './store.ts'
 import type { Logger } from './log.ts'
 import type { ChainInfo, RpcBlock, SlotBoundary } from '../chain/index.ts'
@@ -108,6 +109,7 @@ export class MemberNode extends EventTarget {
   /** slots this member is sealing itself (as leader or by takeover) */
   readonly #sealing = new Set<number>()
   #signer!: SafeSigner
+  #signingLog?: SigningLog
   #watcher!: HeadWatcher
   #ingestion?: Server
   #head = -1
@@ -147,7 +149,8 @@ export class MemberNode extends EventTarget {
     const o = this.#o
     const { config } = o
     this.store = await NodeStore.open(join(o.dataDir, 'db'))
-    this.#signer = new SafeSigner(o.keys.bls.secretKey, this.store.signingRecord)
+    this.#signingLog = SigningLog.open(join(o.dataDir, 'signing-record'), await this.store.legacySigningRecords())
+    this.#signer = new SafeSigner(o.keys.bls.secretKey, this.#signingLog)
     this.chainInfo = await detectChainInfo(this.#rpc)
     const verifier = verifierFromConfig(config)
     const onHandshake = (plane: string) => (e: HandshakeEvent) => {
@@ -348,6 +351,7 @@ export class MemberNode extends EventTarget {
     await this.metrics.close()
     await Promise.allSettled([this.privatePlane?.stop(), this.publicPlane?.stop()])
     await this.store?.close()
+    this.#signingLog?.close()
     this.log.info('member-stopped')
   }
 

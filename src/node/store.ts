@@ -1,11 +1,11 @@
 /**
  * The member's embedded store (LevelDB through classic-level, as Lodestar): sealed candidates by slot,
- * the signing record, and small metadata. Slot keys are big-endian so LevelDB's byte order is slot
- * order and range reads serve sync requests directly.
+ * the command log and small metadata; the signing record has a file of its own (signing-log.ts). Slot
+ * keys are big-endian so LevelDB's byte order is slot order and range reads serve sync requests
+ * directly.
  */
 import { ClassicLevel } from 'classic-level'
 import { decodeMessage, encodeMessage } from '../proto/index.ts'
-import type { SigningRecord } from '../machine/index.ts'
 import type { CandidateValue } from '../proto/index.ts'
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
@@ -69,12 +69,13 @@ export class NodeStore {
     return key == null ? undefined : slotOf(key)
   }
 
-  get signingRecord (): SigningRecord {
-    return {
-      get: async (slot: number) => this.db.get(slotKey(PREFIX.signing, slot)),
-      // synced before the signature exists: a crash right after signing cannot forget it
-      put: async (slot: number, root: Uint8Array) => { await this.db.put(slotKey(PREFIX.signing, slot), root, { sync: true }) }
+  /** Signing records of stores from before the signing log (imported into a new log once). */
+  async legacySigningRecords (): Promise<Array<{ slot: number, root: Uint8Array }>> {
+    const out: Array<{ slot: number, root: Uint8Array }> = []
+    for await (const [key, value] of this.db.iterator({ gte: slotKey(PREFIX.signing, 0), lt: Uint8Array.of(PREFIX.signing + 1) })) {
+      out.push({ slot: slotOf(key), root: value })
     }
+    return out
   }
 
   /**
