@@ -105,6 +105,8 @@ export class MemberNode extends EventTarget {
   readonly #timers = new Map<number, NodeJS.Timeout[]>()
   readonly #sealedSlots = new Set<number>()
   readonly #submitting = new Set<number>()
+  /** command-log writes in flight */
+  readonly #writes = new Set<Promise<void>>()
   readonly #keptRoots = new Map<number, Uint8Array>()
   /** slots this member is sealing itself (as leader or by takeover) */
   readonly #sealing = new Set<number>()
@@ -350,6 +352,7 @@ export class MemberNode extends EventTarget {
     }
     await this.metrics.close()
     await Promise.allSettled([this.privatePlane?.stop(), this.publicPlane?.stop()])
+    await Promise.all([...this.#writes])
     await this.store?.close()
     this.#signingLog?.close()
     this.log.info('member-stopped')
@@ -550,11 +553,19 @@ export class MemberNode extends EventTarget {
     const r = await this.machine.apply({ type: kind, value } as Command)
     if (!r.ok) { return r }
     if (!replay) {
-      await this.store.appendCommand(slot, this.#commandSeq++, encodeMessage(kind, value as never))
+      // logged for a restart, not awaited: the slot goes on while LevelDB writes (a thread-pool hop
+      // that took tens of ms on a loaded machine); markDone and stop wait for the writes in flight
+      this.#logWrite(this.store.appendCommand(slot, this.#commandSeq++, encodeMessage(kind, value as never)))
     }
     await this.#after(kind, slot, value)
     await this.#retryBuffered(slot)
     return r
+  }
+
+  #logWrite (write: Promise<void>): void {
+    const tracked = write.catch(err => { this.log.error('command-log-write-failed', { message: (err as Error).message }) })
+    this.#writes.add(tracked)
+    void tracked.finally(() => this.#writes.delete(tracked))
   }
 
   async #retryBuffered (slot: number): Promise<void> {
@@ -702,6 +713,7 @@ export class MemberNode extends EventTarget {
         this.log.warn('slot-missed', { slot })
       }
       await this.machine.apply({ type: 'MarkDone', value: { slot } })
+      await Promise.all([...this.#writes])
       await this.store.dropCommands(slot)
       this.#buffered.delete(slot)
       this.#hints.delete(slot)
