@@ -105,6 +105,8 @@ export class MemberNode extends EventTarget {
   readonly #timers = new Map<number, NodeJS.Timeout[]>()
   readonly #sealedSlots = new Set<number>()
   readonly #submitting = new Set<number>()
+  /** every candidate up to this slot is in the store (what catch-up starts after) */
+  #syncedThrough = -1
   /** command-log writes in flight */
   readonly #writes = new Set<Promise<void>>()
   readonly #keptRoots = new Map<number, Uint8Array>()
@@ -151,6 +153,7 @@ export class MemberNode extends EventTarget {
     const o = this.#o
     const { config } = o
     this.store = await NodeStore.open(join(o.dataDir, 'db'))
+    this.#syncedThrough = (await this.store.latestCandidateSlot()) ?? -1
     this.#signingLog = SigningLog.open(join(o.dataDir, 'signing-record'), await this.store.legacySigningRecords())
     this.#signer = new SafeSigner(o.keys.bls.secretKey, this.#signingLog)
     this.chainInfo = await detectChainInfo(this.#rpc)
@@ -271,7 +274,10 @@ export class MemberNode extends EventTarget {
     this.#catchingUp = true
     let fetched = 0
     try {
-      let from = ((await this.store.latestCandidateSlot()) ?? -1) + 1
+      // from what this member held when it started, not from its latest candidate: a live candidate
+      // can arrive before the catch-up runs, and would hide the gap below it
+      let from = this.#syncedThrough + 1
+      let complete = false
       for (let page = 0; page < 1000; page++) {
         const got = await requestCandidates(this.publicPlane, peer, from, Number.MAX_SAFE_INTEGER)
         for (const c of got) {
@@ -286,8 +292,14 @@ export class MemberNode extends EventTarget {
           }
         }
         const last = got.at(-1)
-        if (last == null || got.length < MAX_SYNC_RANGE) { break }
+        if (last == null || got.length < MAX_SYNC_RANGE) {
+          complete = true
+          break
+        }
         from = last.slot + 1
+      }
+      if (complete) {
+        this.#syncedThrough = Math.max(this.#syncedThrough, (await this.store.latestCandidateSlot()) ?? -1)
       }
       if (fetched > 0) { this.log.info('caught-up', { candidates: fetched, from: peer.toString() }) }
     } catch (err) {
