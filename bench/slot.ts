@@ -40,6 +40,6 @@ export async function slotBench (): Promise<BenchSection> {
     json: { committees: rows },
     markdown: table(['members', 'txs per slot (p50)', 'slots', 'p50 ms', 'p95 ms', 'simulation p50 ms', 'overhead p50 ms'],
       rows.map(r => [r.members, r.txsPerSlot, r.slots, r.p50Ms, r.p95Ms, r.simulationP50Ms, r.overheadP50Ms])) +
-      '\n\nTargets: p50 ≤ 250 ms, protocol overhead ≤ 20 ms. All member processes, anvil, the load generator and the follower share 2 cores: every member simulates every slot, so simulation time grows with the committee on this machine.'
+      '\n\nTargets: p50 ≤ 250 ms, protocol overhead ≤ 20 ms. All member processes, anvil, the load generator and the follower share 2 cores: every member simulates every slot, so simulation time grows with the committee on this machine, and "overhead" includes waiting for the slower members of the majority, whose simulations share those cores (the load for the next slot arrives mid-slot).'
   }
 }
