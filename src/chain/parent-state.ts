@@ -177,12 +177,13 @@ export class ParentState {
 
   /** One batched request for the accounts (with code) and storage slots not cached yet. */
   async #fetch (addresses: string[], slots: Array<[string, string]>): Promise<void> {
+    const method = await accountMethod(this.rpc, this.tag)
+    // filtered after the await: a concurrent warm-up may have asked for some of these meanwhile
     const accounts = addresses.filter(a => !this.#accounts.has(a))
     const storage = slots.filter(([a, k]) => !this.#storage.has(`${a}:${k}`))
     if (accounts.length === 0 && storage.length === 0) {
       return
     }
-    const method = await accountMethod(this.rpc, this.tag)
     this.requests++
     const batch = this.rpc.batch([
       ...accounts.flatMap(a => [accountCall(method, a, this.tag), { method: 'eth_getCode', params: [a, this.tag] }]),

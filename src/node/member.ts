@@ -74,7 +74,6 @@ function withPeer (addr: string, peerId: string): string {
 }
 
 const NO_BUNDLE = { txs: [], revertProtected: false }
-
 const RELAY_BATCH = 256
 const RELAY_DELAY_MS = 20
 const MAX_BUFFERED_PER_SLOT = 256
