@@ -17,7 +17,6 @@ import type { DecodedTx } from './decode.ts'
 import type { BundleValue, CandidateHeaderValue } from '../proto/index.ts'
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common, StateManagerInterface } from '@ethereumjs/common'
-import type { TypedTransaction } from '@ethereumjs/tx'
 import type { VM } from '@ethereumjs/vm'
 
 export interface ParentHeader {
@@ -171,7 +170,6 @@ function collectUnits (inputs: SlotInputs, decoder: TxDecoder, baseFee: bigint):
 
 interface Executed {
   body: Uint8Array[]
-  bodyTxs: TypedTransaction[]
   included: IncludedTx[]
   receipts: Uint8Array[]
   hintsApplied: Uint8Array[]
@@ -185,7 +183,6 @@ interface Executed {
 async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigint, baseFee: bigint, excluded: ExcludedTx[]): Promise<Executed> {
   const seen = new Set<string>()
   const body: Uint8Array[] = []
-  const bodyTxs: TypedTransaction[] = []
   const included: IncludedTx[] = []
   const receipts: Uint8Array[] = []
   const hintsApplied: Uint8Array[] = []
@@ -236,7 +233,6 @@ async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigi
     for (const s of staged) {
       seen.add(s.d.hash)
       body.push(s.d.raw)
-      bodyTxs.push(s.d.tx)
       receipts.push(s.receipt)
       included.push({ hash: s.d.hash, sender: s.d.sender, origin: unit.origin, gasUsed: s.gas, status: s.status })
     }
@@ -246,7 +242,7 @@ async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigi
     }
   }
 
-  return { body, bodyTxs, included, receipts, hintsApplied, gasUsed }
+  return { body, included, receipts, hintsApplied, gasUsed }
 }
 
 export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, source: StateSource): Promise<SlotResult> {
@@ -310,10 +306,12 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
   })
   await writeSystemHistory(vm, common, number, inputs.parent.hash, inputs.env.timestamp)
 
-  const { body, bodyTxs, included, receipts, hintsApplied, gasUsed } = await executeUnits(vm, block, units, inputs.env.gasLimit, baseFee, excluded)
+  const { body, included, receipts, hintsApplied, gasUsed } = await executeUnits(vm, block, units, inputs.env.gasLimit, baseFee, excluded)
 
   const receiptsRoot = orderedTrieRoot(receipts)
-  const transactionsRoot = orderedTrieRoot(bodyTxs.map(tx => tx.serialize()))
+  // the body holds the bytes as received; the decoder accepts only canonical encodings, so they are
+  // what `serialize()` would give, without encoding every transaction again
+  const transactionsRoot = orderedTrieRoot(body)
   return {
     body,
     included,
