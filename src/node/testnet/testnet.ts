@@ -203,7 +203,9 @@ export class Testnet {
       '--quote-provider', 'test-td',
       '--test-td', join(this.dir, 'test-td.json'),
       '--rpc-port', '0',
-      '--metrics-port', '0', '--log-level', 'debug',
+      '--metrics-port', '0',
+      // member-N.log keeps each slot's timeline (slot-simulated, simulation-recorded, …) for diagnosis
+      '--log-level', 'debug',
       '--slot-seconds', String(this.options.blockTime ?? 1),
       ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : []),
       ...(this.options.faults?.[i] != null ? ['--fault', this.options.faults[i]] : [])
