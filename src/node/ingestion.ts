@@ -8,7 +8,7 @@
  * when that slot seals and released when the slot is abandoned, so it lands in at most one candidate.
  */
 import { createServer } from 'node:http'
-import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../core/index.ts'
 import { MAX_TRANSACTION_BYTES, MAX_TRANSACTIONS, fromHex, toHex } from '../proto/index.ts'
 import type { AuctionBidValue, BundleValue } from '../proto/index.ts'
 import type { Server } from 'node:http'

@@ -63,12 +63,13 @@ const OUTCOME: Partial<Record<AttestedHandshakeError['code'], HandshakeEvent['ou
 class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
   readonly protocol = ATTESTED_NOISE_PROTOCOL
   readonly #noise: ConnectionEncrypter<NoiseExtensions>
-  readonly #components: NoiseComponents
+  /** our libp2p public key as quotes bind it (fixed for the node's life) */
+  readonly #myKey: Uint8Array
   readonly #init: AttestedNoiseInit
 
   constructor (components: NoiseComponents, init: AttestedNoiseInit) {
     this.#noise = noise()(components)
-    this.#components = components
+    this.#myKey = publicKeyToProtobuf(components.privateKey.publicKey)
     this.#init = init
   }
 
@@ -103,8 +104,7 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
   }
 
   async #evidence (remoteKey: Uint8Array, remoteNonce: Uint8Array): Promise<Uint8Array> {
-    const myKey = publicKeyToProtobuf(this.#components.privateKey.publicKey)
-    return encodeEvidence(await this.#init.evidence.evidence(attestationReportData(myKey, remoteKey, remoteNonce)))
+    return encodeEvidence(await this.#init.evidence.evidence(attestationReportData(this.#myKey, remoteKey, remoteNonce)))
   }
 
   async #attest (secured: SecuredConnection<NoiseExtensions>, initiator: boolean, myNonce: Uint8Array, remoteNonce: Uint8Array,
@@ -118,7 +118,7 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
       secured.connection.abort(new Error('remote peer id carries no public key'))
       throw new AttestedHandshakeError('handshake-junk', 'remote peer id carries no public key')
     }
-    const myKey = publicKeyToProtobuf(this.#components.privateKey.publicKey)
+    const myKey = this.#myKey
     const remoteKey = publicKeyToProtobuf(remotePeer.publicKey)
     try {
       const mine = async (): Promise<Uint8Array> => early ?? this.#evidence(remoteKey, remoteNonce)

@@ -5,6 +5,7 @@
 import * as blst from '@chainsafe/blst'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { toHex } from './bytes.ts'
 
 export const BLS_PUBLIC_KEY_BYTES = 48
 export const BLS_SIGNATURE_BYTES = 96
@@ -29,7 +30,8 @@ export function blsKeyFromSeed (ikm: Uint8Array): BlsKeyPair {
  */
 const verified = new Set<string>()
 const VERIFIED_MAX = 4096
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+const memoKey = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string =>
+  `${toHex(publicKey)}.${toHex(message)}.${toHex(signature)}`
 
 function remember (key: string): void {
   verified.add(key)
@@ -42,7 +44,7 @@ export function blsSign (secretKey: Uint8Array, message: Uint8Array): Uint8Array
   const sk = blst.SecretKey.fromBytes(secretKey)
   const signature = sk.sign(message).toBytes(true)
   // the signer's own state machine checks this signature next: a key derivation is cheaper than a pairing
-  remember(`${hex(sk.toPublicKey().toBytes(true))}.${hex(message)}.${hex(signature)}`)
+  remember(memoKey(sk.toPublicKey().toBytes(true), message, signature))
   return signature
 }
 
@@ -52,7 +54,7 @@ export function blsPublicKeyOf (secretKey: Uint8Array): Uint8Array {
 
 /** False, never a throw, for keys or signatures that are not valid points. */
 export function blsVerify (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  const key = `${hex(publicKey)}.${hex(message)}.${hex(signature)}`
+  const key = memoKey(publicKey, message, signature)
   if (verified.has(key)) {
     return true
   }
