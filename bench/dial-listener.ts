@@ -1,7 +1,7 @@
 /** Worker thread of the `dial` bench: the listening ends, one plain and one attested, until told to stop. */
 import { parentPort, workerData } from 'node:worker_threads'
 import { privateKeyFromProtobuf } from '@libp2p/crypto/keys'
-import { TestTd } from '../src/enclave/index.ts'
+import { TestTd } from '../src/testing/index.ts'
 import { attestedPlane, plainNode } from './dial.ts'
 import type { ListenerData } from './dial.ts'
 

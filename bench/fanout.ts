@@ -4,7 +4,7 @@
  * this process. Throughput = candidates × readers delivered per second, and per reader.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { TestTdProvider } from '../src/enclave/index.ts'
+import { TestTdProvider } from '../src/testing/index.ts'
 import { MemberEvidenceSource, Plane, policyFromConfig, Reader, serveSync } from '../src/p2p/index.ts'
 import { encodeMessage } from '../src/proto/index.ts'
 import { gossipTopicNames } from '../src/topics/index.ts'

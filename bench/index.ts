@@ -6,6 +6,7 @@
 import { cpus, totalmem } from 'node:os'
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { useNativeSszHasher } from '../src/proto/index.ts'
 import { dialBench } from './dial.ts'
 import { fanoutBench } from './fanout.ts'
 import { quoteBench } from './quote.ts'
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     write: { type: 'boolean', default: false }
   }
 })
+
+await useNativeSszHasher()
 
 const names = values.only ?? Object.keys(SECTIONS)
 for (const name of names) {

@@ -1,5 +1,6 @@
 /** Section `quote`: DCAP verification cold and from the verdict cache, and test-TD quote generation. */
-import { TdxQuoteVerifier, TestTd } from '../src/enclave/index.ts'
+import { TdxQuoteVerifier } from '../src/enclave/index.ts'
+import { TestTd } from '../src/testing/index.ts'
 import { medianMs, round, table } from './harness.ts'
 import type { BenchSection } from './harness.ts'
 

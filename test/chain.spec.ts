@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import { expect } from 'aegir/chai'
-import { ChainRpc, detectChainInfo, HeadWatcher, ParentState, RpcError } from '../src/chain/index.ts'
+import { ChainRpc, detectChainInfo, HeadWatcher, ParentState, ParentStateCache, RpcError } from '../src/chain/index.ts'
 import { Anvil, freePort } from './fixtures/anvil.ts'
 import { rejectsWith } from './fixtures/errors.ts'
 import type { SlotBoundary } from '../src/chain/index.ts'
@@ -138,5 +138,19 @@ describe('chain: the pinned RPC bridge', function () {
       modern.close()
       older.close()
     }
+  })
+})
+
+describe('chain: parent state cache', () => {
+  it('keeps one state per parent, bounded: the least recently used parent goes first', () => {
+    const cache = new ParentStateCache(new ChainRpc('http://127.0.0.1:1'), 2)
+    const one = cache.get(1n)
+    expect(cache.get(1n)).to.equal(one)
+    const two = cache.get(2n)
+    expect(cache.get(1n)).to.equal(one)
+    cache.get(3n)
+    expect(cache.get(1n)).to.equal(one)
+    expect(cache.get(2n)).to.not.equal(two)
+    expect(cache.get(2n).number).to.equal(2n)
   })
 })

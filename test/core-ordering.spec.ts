@@ -1,7 +1,7 @@
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { expect } from 'aegir/chai'
 import fc from 'fast-check'
-import { decodeTransaction, effectiveTip, makeCommon, orderPool } from '../src/core/index.ts'
+import { decodeTransaction, effectiveTip, makeCommon, orderPool, TxDecoder } from '../src/core/index.ts'
 import { Workload } from '../src/node/workload/workload.ts'
 import type { DecodedTx } from '../src/core/index.ts'
 
@@ -88,5 +88,21 @@ describe('core: canonical ordering', () => {
     const tieB = dec(w.ethTransfer(1, w.addresses[0], 2n, { maxPriorityFeePerGas: 7n }))
     const tie = hashes(orderPool([tieB, tieA], BASE_FEE).ordered)
     expect(tie).to.deep.equal([tieA.hash, tieB.hash].sort())
+  })
+})
+
+describe('core: transaction decoder', () => {
+  it('remembers outcomes by hash, bounded: the least recently used goes first', () => {
+    const decoder = new TxDecoder({ chainId: 31337, hardfork: 'bpo1' }, 2)
+    const [a, b, c] = ALL.slice(0, 3).map(t => t.raw)
+    const first = decoder.decode(a)
+    expect(first.ok && first.value.hash).to.equal(ALL[0].hash)
+    expect(decoder.decode(a)).to.equal(first)
+    const second = decoder.decode(b)
+    expect(decoder.decode(a)).to.equal(first)
+    decoder.decode(c)
+    expect(decoder.decode(a)).to.equal(first)
+    expect(decoder.decode(b)).to.not.equal(second)
+    expect(decoder.decode(b)).to.deep.include({ ok: true })
   })
 })

@@ -1,7 +1,8 @@
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect } from 'aegir/chai'
-import { ConfigfsTsmProvider, QuoteProviderError, TdxQuoteVerifier, TestTd, TestTdProvider } from '../src/enclave/index.ts'
+import { ConfigfsTsmProvider, QuoteProviderError, TdxQuoteVerifier } from '../src/enclave/index.ts'
+import { TestTd, TestTdProvider } from '../src/testing/index.ts'
 import { FakeConfigfs } from './fixtures/fake-configfs.ts'
 import { nowSecs } from './fixtures/tdx.ts'
 

@@ -1,5 +1,6 @@
 import { expect } from 'aegir/chai'
-import { QuoteError, TdxQuoteVerifier, TestTd } from '../src/enclave/index.ts'
+import { QuoteError, TdxQuoteVerifier } from '../src/enclave/index.ts'
+import { TestTd } from '../src/testing/index.ts'
 import { rejectsWith } from './fixtures/errors.ts'
 import { INTEL_COLLATERAL, INTEL_QUOTE, INTEL_QUOTE_TIME, nowSecs } from './fixtures/tdx.ts'
 

@@ -6,6 +6,7 @@ import { DoubleSignError, SafeSigner } from '../src/machine/index.ts'
 import { NodeStore, SigningLog } from '../src/node/index.ts'
 import { blsVerify, ssz } from '../src/proto/index.ts'
 import { memberKeys, unsignedCandidate } from './fixtures/committee.ts'
+import type { SigningRecord } from '../src/machine/index.ts'
 
 describe('node store and signing record', function () {
   this.timeout(30_000)
@@ -47,6 +48,35 @@ describe('node store and signing record', function () {
     const results = await Promise.allSettled([1, 2, 3].map(async b => signer.sign(9, new Uint8Array(32).fill(b))))
     expect(results.filter(r => r.status === 'fulfilled')).to.have.length(1)
     log.close()
+  })
+
+  it('signs one request at a time, in call order; one that throws does not hold up the next', async () => {
+    const [m] = memberKeys(1)
+    const events: string[] = []
+    const roots = new Map<number, Uint8Array>()
+    const record: SigningRecord = {
+      async get (slot) {
+        events.push(`get ${slot}`)
+        // the earlier the call, the slower its record: only serialization keeps the order
+        await new Promise(resolve => setTimeout(resolve, 30 - slot * 10))
+        return roots.get(slot)
+      },
+      async put (slot, root) {
+        if (slot === 1) {
+          throw new Error('disk full')
+        }
+        events.push(`put ${slot}`)
+        roots.set(slot, root)
+      }
+    }
+    const signer = new SafeSigner(m.secretKey, record)
+    const root = (b: number): Uint8Array => new Uint8Array(32).fill(b)
+    const results = await Promise.allSettled([signer.sign(0, root(1)), signer.sign(1, root(2)), signer.sign(2, root(3)), signer.sign(0, root(4))])
+    expect(results.map(r => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'rejected'])
+    expect((results[1] as PromiseRejectedResult).reason).to.have.property('message', 'disk full')
+    expect((results[3] as PromiseRejectedResult).reason).to.be.instanceOf(DoubleSignError)
+    expect(events).to.deep.equal(['get 0', 'put 0', 'get 1', 'get 2', 'put 2', 'get 0'])
+    expect(blsVerify(m.publicKey, root(3), (results[2] as PromiseFulfilledResult<Uint8Array>).value)).to.equal(true)
   })
 
   it('cuts a torn last record (never flushed, so never signed) and keeps the whole ones', async () => {

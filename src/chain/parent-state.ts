@@ -4,6 +4,7 @@
  * and each read costs a round trip otherwise. Values never change (the block is fixed), so nothing
  * is ever invalidated; the cache dies with the parent.
  */
+import { LRUCache } from 'lru-cache'
 import { RpcError } from './errors.ts'
 import type { ChainRpc, RpcCall } from './rpc-client.ts'
 
@@ -219,15 +220,17 @@ function toAccount (r: AccountResult, method: AccountMethod): RemoteAccount {
   return { nonce: BigInt(r.nonce), balance: BigInt(r.balance), codeHash: r.codeHash, storageHash }
 }
 
-/** A few recent parents' caches; older ones are dropped as the head moves on. */
+/**
+ * A few recent parents' caches; older ones are dropped as the head moves on (least recently used
+ * first: a parent still being simulated on stays).
+ */
 export class ParentStateCache {
   readonly #rpc: ChainRpc
-  readonly #max: number
-  readonly #states = new Map<bigint, ParentState>()
+  readonly #states: LRUCache<bigint, ParentState>
 
   constructor (rpc: ChainRpc, max = 4) {
     this.#rpc = rpc
-    this.#max = max
+    this.#states = new LRUCache({ max })
   }
 
   get (number: bigint): ParentState {
@@ -235,9 +238,6 @@ export class ParentStateCache {
     if (state == null) {
       state = new ParentState(this.#rpc, number)
       this.#states.set(number, state)
-      while (this.#states.size > this.#max) {
-        this.#states.delete(this.#states.keys().next().value as bigint)
-      }
     }
     return state
   }

@@ -6,6 +6,7 @@
  */
 import { createTxFromRLP } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
+import { LRUCache } from 'lru-cache'
 import { keccak256, makeCommon, rulesKey } from './chain-rules.ts'
 import type { ChainRules } from './chain-rules.ts'
 import type { Common } from '@ethereumjs/common'
@@ -64,17 +65,16 @@ export function decodeTransaction (raw: Uint8Array, common: Common, keccak: (b: 
 
 /**
  * Decode outcomes by hash (the same bytes always decode the same way under the same rules), bounded:
- * the oldest entries go first. Outcomes are shared: nothing downstream mutates a decoded transaction
- * (ethereumjs freezes them).
+ * the least recently used go first. Outcomes are shared: nothing downstream mutates a decoded
+ * transaction (ethereumjs freezes them).
  */
 export class TxDecoder {
   readonly common: Common
-  readonly #outcomes = new Map<string, DecodeOutcome>()
-  readonly #max: number
+  readonly #outcomes: LRUCache<string, DecodeOutcome>
 
   constructor (rules: ChainRules, max = 16_384) {
     this.common = makeCommon(rules)
-    this.#max = max
+    this.#outcomes = new LRUCache({ max })
   }
 
   decode (raw: Uint8Array): DecodeOutcome {
@@ -83,9 +83,6 @@ export class TxDecoder {
     if (outcome == null) {
       outcome = decodeTransaction(raw, this.common, keccak256)
       this.#outcomes.set(hash, outcome)
-      if (this.#outcomes.size > this.#max) {
-        this.#outcomes.delete(this.#outcomes.keys().next().value as string)
-      }
     }
     return outcome
   }

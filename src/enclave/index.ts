@@ -1,6 +1,6 @@
 /**
  * src/enclave — what a member's trust rests on: JWT tickets, TDX quote parsing and verification
- * (Intel DCAP plus atelier's extra checks), quote providers (configfs-tsm, software test TD), the
+ * (Intel DCAP plus atelier's extra checks), quote providers (configfs-tsm; the software test TD is in testing.ts), the
  * report_data binding, admission policy and BLS key custody. May import src/proto only.
  */
 export * from './errors.ts'
@@ -9,7 +9,6 @@ export * from './quote-errors.ts'
 export * from './quote-parse.ts'
 export * from './collateral.ts'
 export * from './quote-verifier.ts'
-export * from './test-td.ts'
 export * from './quote-provider.ts'
 export * from './binding.ts'
 export * from './admission.ts'

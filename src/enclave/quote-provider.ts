@@ -7,11 +7,11 @@ import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import dcap from '@phala/dcap-qvl'
+import PQueue from 'p-queue'
 import { collateralNextUpdate, parseCollateral } from './collateral.ts'
 import { CodedError } from './errors.ts'
 import { QuoteError } from './quote-errors.ts'
 import type { Collateral } from './collateral.ts'
-import type { TdMeasurements, TestTd } from './test-td.ts'
 
 export interface QuoteWithCollateral {
   quote: Uint8Array
@@ -37,17 +37,6 @@ export interface ConfigfsTsmOptions {
   timeoutMs?: number
 }
 
-/** Runs `fn` calls one at a time, in call order. */
-class Serial {
-  #tail: Promise<unknown> = Promise.resolve()
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(fn, fn)
-    this.#tail = next.catch(() => {})
-    return next
-  }
-}
-
 /**
  * configfs-tsm: mkdir an entry, check `provider` is tdx_guest, note `generation`, write exactly 64
  * bytes to `inblob`, read `outblob`, check `generation` advanced by exactly one (else another writer
@@ -57,7 +46,8 @@ export class ConfigfsTsmProvider implements QuoteProvider {
   readonly kind = 'configfs'
   readonly #root: string
   readonly #options: ConfigfsTsmOptions
-  readonly #serial = new Serial()
+  /** one request at a time, in call order */
+  readonly #serial = new PQueue({ concurrency: 1 })
   #collateral: { value: Collateral, until: number } | undefined
 
   constructor (options: ConfigfsTsmOptions = {}) {
@@ -72,7 +62,7 @@ export class ConfigfsTsmProvider implements QuoteProvider {
     if (reportData.length !== 64) {
       throw new RangeError(`report_data is 64 bytes, got ${reportData.length}`)
     }
-    const quote = await this.#serial.run(async () => this.#generate(reportData))
+    const quote = await this.#serial.add(async () => this.#generate(reportData))
     return { quote, collateral: await this.#collateralFor(quote) }
   }
 
@@ -151,21 +141,5 @@ export class ConfigfsTsmProvider implements QuoteProvider {
     }
     this.#collateral = { value, until }
     return value
-  }
-}
-
-/** Quotes from the software test TD, for one fixed set of measurements. */
-export class TestTdProvider implements QuoteProvider {
-  readonly kind = 'test-td'
-  readonly td: TestTd
-  readonly measurements: TdMeasurements
-
-  constructor (td: TestTd, measurements: TdMeasurements) {
-    this.td = td
-    this.measurements = measurements
-  }
-
-  async getQuote (reportData: Uint8Array): Promise<QuoteWithCollateral> {
-    return { quote: await this.td.quote(reportData, this.measurements), collateral: this.td.collateral }
   }
 }

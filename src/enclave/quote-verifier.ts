@@ -7,6 +7,7 @@
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import { X509Certificate } from '@peculiar/x509'
 import dcap from '@phala/dcap-qvl'
+import { LRUCache } from 'lru-cache'
 import { equalBytes, toHex } from '../proto/index.ts'
 import { collateralNextUpdate, parseCollateral, parseCrl, parseDatedJson, pemCertificates } from './collateral.ts'
 import { QuoteError } from './quote-errors.ts'
@@ -32,7 +33,7 @@ export interface QuoteVerifierOptions {
   allowedTcbStatuses?: readonly TcbStatus[]
   /** refuse collateral older than this TCB evaluation data number */
   minTcbEvaluationDataNumber?: number
-  /** verdicts kept, by quote and collateral hash; default 1024 */
+  /** verdicts kept, by quote and collateral hash; default 1024, 0 keeps none */
   cacheSize?: number
 }
 
@@ -150,14 +151,15 @@ export class TdxQuoteVerifier {
   readonly minTcbEvaluationDataNumber: number
   readonly #dcap: InstanceType<typeof dcap.QuoteVerifier>
   readonly #root: X509Certificate
-  readonly #cache = new Map<string, CachedVerdict>()
-  readonly #cacheSize: number
+  /** least recently used out first; none when `cacheSize` is 0 */
+  readonly #cache: LRUCache<string, CachedVerdict> | undefined
 
   constructor (options: QuoteVerifierOptions = {}) {
     this.trustedRootDer = options.trustedRootDer ?? INTEL_SGX_ROOT_CA_DER
     this.allowedTcbStatuses = options.allowedTcbStatuses ?? ['UpToDate']
     this.minTcbEvaluationDataNumber = options.minTcbEvaluationDataNumber ?? 0
-    this.#cacheSize = options.cacheSize ?? 1024
+    const cacheSize = options.cacheSize ?? 1024
+    this.#cache = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined
     this.#dcap = dcap.QuoteVerifier.newWithRootCa(Buffer.from(this.trustedRootDer))
     this.#root = new X509Certificate(new Uint8Array(this.trustedRootDer))
   }
@@ -174,7 +176,7 @@ export class TdxQuoteVerifier {
     const parsed = parseQuote(quote)
     const collateral = parseCollateral(collateralJson)
     const key = platformKey(parsed, quote, collateral)
-    let verdict = this.#cache.get(key)
+    let verdict = this.#cache?.get(key)
     const cached = verdict != null && now >= verdict.validFrom && now < verdict.validUntil
     if (cached) {
       this.#checkBody(parsed)
@@ -183,7 +185,7 @@ export class TdxQuoteVerifier {
       }
     } else {
       verdict = await this.#verifyUncached(parsed, quote, collateral, now)
-      this.#remember(key, verdict)
+      this.#cache?.set(key, verdict)
     }
     const v = verdict as CachedVerdict
     this.#checkExpectations(parsed, expect)
@@ -196,14 +198,6 @@ export class TdxQuoteVerifier {
       reportData: parsed.td.reportData,
       validUntil: v.validUntil,
       cached
-    }
-  }
-
-  #remember (key: string, verdict: CachedVerdict): void {
-    this.#cache.delete(key)
-    this.#cache.set(key, verdict)
-    while (this.#cache.size > this.#cacheSize) {
-      this.#cache.delete(this.#cache.keys().next().value as string)
     }
   }
 

@@ -3,6 +3,9 @@
  * extension, a TCB signing certificate, signed CRLs, signed TCB info and QE identity) that issues
  * byte-exact TDX v4 quotes. Its quotes pass the production verifier when, and only when, that verifier
  * is given this TD's root: tests and local testnets exercise the real verification path.
+ *
+ * A little past 300 lines: the PKI and the quote layout it signs are one piece, each part checked by
+ * the verifier against the others.
  */
 import { KeyObject, sign as cryptoSign } from 'node:crypto'
 import { sha256 } from '@noble/hashes/sha2.js'

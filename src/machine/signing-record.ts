@@ -2,6 +2,7 @@
  * A validator-style slashing-protection record: a member BLS-signs at most one signing root per slot,
  * ever. The record is written (durably, for a persistent implementation) before the signature exists.
  */
+import PQueue from 'p-queue'
 import { blsSign, equalBytes } from '../proto/index.ts'
 
 export interface SigningRecord {
@@ -34,11 +35,15 @@ export class DoubleSignError extends Error {
   }
 }
 
-/** Signs through the record: the same root again is fine (a resend), a different one never. */
+/**
+ * Signs through the record: the same root again is fine (a resend), a different one never. Signs run
+ * one at a time, in call order (a check-then-put must not interleave with another); one that throws
+ * does not hold up the next.
+ */
 export class SafeSigner {
   readonly #secretKey: Uint8Array
   readonly #record: SigningRecord
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #queue = new PQueue({ concurrency: 1 })
 
   constructor (secretKey: Uint8Array, record: SigningRecord) {
     this.#secretKey = secretKey
@@ -56,8 +61,6 @@ export class SafeSigner {
       }
       return blsSign(this.#secretKey, root)
     }
-    const next = this.#queue.then(run, run)
-    this.#queue = next.catch(() => {})
-    return next
+    return this.#queue.add(run)
   }
 }

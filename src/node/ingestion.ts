@@ -8,6 +8,7 @@
  * when that slot seals and released when the slot is abandoned, so it lands in at most one candidate.
  */
 import { createServer } from 'node:http'
+import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../core/index.ts'
 import { MAX_TRANSACTION_BYTES, MAX_TRANSACTIONS, fromHex, toHex } from '../proto/index.ts'
 import type { AuctionBidValue, BundleValue } from '../proto/index.ts'
@@ -18,8 +19,11 @@ const MAX_SPENT = 200_000
 
 export class InputPool {
   readonly #pool = new Map<string, Uint8Array>()
-  /** hashes already in a sealed candidate: never again (a late relay must not resurrect them) */
-  readonly #spent = new Set<string>()
+  /**
+   * hashes already in a sealed candidate: never again (a late relay must not resurrect them); bounded,
+   * least recently settled first out
+   */
+  readonly #spent = new LRUCache<string, true>({ max: MAX_SPENT })
   readonly #reserved = new Map<number, string[]>()
   readonly #bids = new Map<number, BundleValue[]>()
   readonly #winners = new Map<number, BundleValue>()
@@ -85,10 +89,7 @@ export class InputPool {
     for (const raw of body) {
       const hash = toHex(keccak256(raw))
       this.#pool.delete(hash)
-      this.#spent.add(hash)
-    }
-    while (this.#spent.size > MAX_SPENT) {
-      this.#spent.delete(this.#spent.values().next().value as string)
+      this.#spent.set(hash, true)
     }
     this.#reserved.delete(slot)
     this.#bids.delete(slot)

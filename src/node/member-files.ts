@@ -1,10 +1,12 @@
 /** What `atelier node` reads from disk: keys, operator tickets, and the quote provider's inputs. */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ConfigfsTsmProvider, TestTd, TestTdProvider } from '../enclave/index.ts'
+import { ConfigfsTsmProvider } from '../enclave/index.ts'
+import { TestTd, TestTdProvider } from '../enclave/testing.ts'
 import { fromHex } from '../proto/index.ts'
 import type { Config } from '../config/index.ts'
-import type { QuoteProvider, TestTdExport } from '../enclave/index.ts'
+import type { QuoteProvider } from '../enclave/index.ts'
+import type { TestTdExport } from '../enclave/testing.ts'
 
 export interface MemberTickets {
   private: string

@@ -5,6 +5,7 @@
 import * as blst from '@chainsafe/blst'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { LRUCache } from 'lru-cache'
 import { toHex } from './bytes.ts'
 
 export const BLS_PUBLIC_KEY_BYTES = 48
@@ -26,18 +27,14 @@ export function blsKeyFromSeed (ikm: Uint8Array): BlsKeyPair {
 /**
  * Signatures that verified, by (key, message, signature): a gossip validator and the state machine
  * both check each simulation a member receives, and a pairing costs ~1 ms. Only successes are kept
- * (a success stays one), bounded, oldest first out.
+ * (a success stays one), bounded, least recently used first out.
  */
-const verified = new Set<string>()
-const VERIFIED_MAX = 4096
+const verified = new LRUCache<string, true>({ max: 4096 })
 const memoKey = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): string =>
   `${toHex(publicKey)}.${toHex(message)}.${toHex(signature)}`
 
 function remember (key: string): void {
-  verified.add(key)
-  if (verified.size > VERIFIED_MAX) {
-    verified.delete(verified.values().next().value as string)
-  }
+  verified.set(key, true)
 }
 
 export function blsSign (secretKey: Uint8Array, message: Uint8Array): Uint8Array {
@@ -55,7 +52,7 @@ export function blsPublicKeyOf (secretKey: Uint8Array): Uint8Array {
 /** False, never a throw, for keys or signatures that are not valid points. */
 export function blsVerify (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   const key = memoKey(publicKey, message, signature)
-  if (verified.has(key)) {
+  if (verified.get(key) === true) {
     return true
   }
   let ok: boolean

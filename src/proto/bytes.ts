@@ -1,8 +1,10 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { compare } from 'uint8arrays/compare'
+import { concat } from 'uint8arrays/concat'
+import { equals } from 'uint8arrays/equals'
 
-export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}
+/** Same length, same bytes. */
+export const equalBytes: (a: Uint8Array, b: Uint8Array) => boolean = equals
 
 /** Lowercase hex without `0x`. */
 export function toHex (bytes: Uint8Array): string {
@@ -14,23 +16,11 @@ export function fromHex (hex: string): Uint8Array {
   return hexToBytes(hex.startsWith('0x') || hex.startsWith('0X') ? hex.slice(2) : hex)
 }
 
-export function concatBytes (...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
+/**
+ * The parts, one after the other, in a new array. On Node it may be a view into Buffer's shared pool:
+ * whoever reads its `.buffer` must use its `byteOffset`.
+ */
+export const concatBytes = (...parts: Uint8Array[]): Uint8Array => concat(parts)
 
-/** Bytewise lexicographic order, shorter first on a common prefix. */
-export function compareBytes (a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) {
-      return a[i] - b[i]
-    }
-  }
-  return a.length - b.length
-}
+/** Bytewise lexicographic order, shorter first on a common prefix: negative, zero or positive, for `sort`. */
+export const compareBytes: (a: Uint8Array, b: Uint8Array) => number = compare

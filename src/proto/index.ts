@@ -2,7 +2,6 @@
  * src/proto — wire types, their canonical SSZ encoding, signing roots and the signature schemes that
  * sign them. Pure and deterministic: no I/O, no clocks. Imports nothing else of atelier.
  */
-import './hasher.ts'
 export * from './version.ts'
 export * from './errors.ts'
 export * from './limits.ts'
@@ -14,3 +13,4 @@ export * from './bls.ts'
 export * from './hint-signature.ts'
 export * from './candidate-verify.ts'
 export * from './bytes.ts'
+export * from './hasher.ts'
