@@ -1,4 +1,4 @@
-import type { HintAcceptValue, MarkDoneValue, OpenSlotValue, SealCommitValue, SimOutputValue } from '../proto/index.ts'
+import type { CandidateValue, HintAcceptValue, MarkDoneValue, OpenSlotValue, SealCommitValue, SimOutputValue } from '../proto/index.ts'
 
 export type Command =
   | { type: 'OpenSlot', value: OpenSlotValue }
@@ -30,6 +30,7 @@ export type RejectCode =
   | 'no-agreement'
   | 'bad-signer-set'
   | 'local-divergence'
+  | 'simulation-failed'
   | 'already-sealed'
   | 'malformed'
 
@@ -42,3 +43,16 @@ export const accepted: ApplyResult = { ok: true }
 export function rejected (code: RejectCode, reason: string): ApplyResult {
   return { ok: false, code, reason }
 }
+
+export interface Agreement {
+  outputHash?: Uint8Array
+  /** members behind the agreed hash, ascending */
+  members: number[]
+  tallies: Array<{ outputHash: Uint8Array, members: number[] }>
+}
+
+export type QueryResult<Q extends Query> =
+  Q extends { type: 'OpenSlots' } ? number[] :
+    Q extends { type: 'HintsFor' } ? HintAcceptValue[] :
+      Q extends { type: 'SimulationAgreement' } ? Agreement | undefined :
+        Q extends { type: 'CandidateFor' } ? CandidateValue | undefined : never

@@ -2,6 +2,10 @@
  * AtelierMachine: the committee's replicated state machine. State changes only through `apply`;
  * members that apply the same command sequence hold byte-identical candidates.
  *
+ * Commands apply synchronously, in call order. The one wait, a SealCandidate's need for the slot's own
+ * simulation (parent state over RPC, which can stall for retries), is awaited by that slot alone: the
+ * seals of one slot are judged in order after it, while every other slot's commands go on.
+ *
  * Invariants (each has its own test): one candidate per slot; the body is a deterministic function of
  * the committed inputs (OpenSlot + AcceptHints, simulated by src/core); a minority output never seals;
  * every output that differs from the agreed one counts in `divergenceTotal`.
@@ -10,7 +14,7 @@ import {
   blsAggregate, blsVerify, candidateSigningRoot, equalBytes, hintId, toHex, verifyHintSignature
 } from '../proto/index.ts'
 import { accepted, rejected } from './commands.ts'
-import type { ApplyResult, Command, Query } from './commands.ts'
+import type { Agreement, ApplyResult, Command, Query, QueryResult } from './commands.ts'
 import type { SlotResult } from '../core/index.ts'
 import type {
   CandidateValue, HintAcceptValue, OpenSlotValue, SealCommitValue, SimOutputValue
@@ -35,13 +39,6 @@ export interface MachineOptions {
   onDivergence?(slot: number, memberIndex: number): void
 }
 
-export interface Agreement {
-  outputHash?: Uint8Array
-  /** members behind the agreed hash, ascending */
-  members: number[]
-  tallies: Array<{ outputHash: Uint8Array, members: number[] }>
-}
-
 interface SlotState {
   open: OpenSlotValue
   hints: HintAcceptValue[]
@@ -49,20 +46,15 @@ interface SlotState {
   outputs: Map<number, SimOutputValue>
   agreed?: Uint8Array
   candidate?: CandidateValue
+  /** the slot's seals in flight, judged one after the other */
+  seals?: Promise<unknown>
 }
-
-export type QueryResult<Q extends Query> =
-  Q extends { type: 'OpenSlots' } ? number[] :
-    Q extends { type: 'HintsFor' } ? HintAcceptValue[] :
-      Q extends { type: 'SimulationAgreement' } ? Agreement | undefined :
-        Q extends { type: 'CandidateFor' } ? CandidateValue | undefined : never
 
 export class AtelierMachine {
   readonly #o: MachineOptions
   readonly #slots = new Map<number, SlotState>()
   readonly #done = new Set<number>()
   readonly #results = new Map<string, Promise<SlotResult>>()
-  #queue: Promise<unknown> = Promise.resolve()
   divergenceTotal = 0
   equivocationTotal = 0
 
@@ -74,12 +66,12 @@ export class AtelierMachine {
     return this.#o.roster.length
   }
 
-  /** Applies one command; commands are applied one at a time, in call order. */
+  /**
+   * Applies one command, in call order: its effect on the machine's state is decided before this
+   * returns, except a SealCandidate's, which settles once the slot's simulation has.
+   */
   async apply (command: Command): Promise<ApplyResult> {
-    const run = async (): Promise<ApplyResult> => this.#apply(command)
-    const next = this.#queue.then(run, run)
-    this.#queue = next.catch(() => {})
-    return next
+    return this.#apply(command)
   }
 
   query<Q extends Query>(q: Q): QueryResult<Q> {
@@ -143,7 +135,7 @@ export class AtelierMachine {
     return { candidate, outputHash: candidateSigningRoot(candidate, this.#o.domainId) }
   }
 
-  async #apply (command: Command): Promise<ApplyResult> {
+  #apply (command: Command): ApplyResult | Promise<ApplyResult> {
     switch (command.type) {
       case 'OpenSlot': return this.#openSlot(command.value)
       case 'AcceptHint': return this.#acceptHint(command.value)
@@ -250,6 +242,18 @@ export class AtelierMachine {
     if (s == null) {
       return rejected(this.#done.has(commit.slot) ? 'slot-done' : 'slot-not-open', `slot ${commit.slot} is not open`)
     }
+    const invalid = this.#checkSeal(s, commit)
+    if (invalid != null) {
+      return invalid
+    }
+    // judged after the slot's earlier seals (the first one that holds wins), off every other slot's path
+    const judged = (s.seals ?? Promise.resolve()).then(async () => this.#judgeSeal(s, commit))
+    s.seals = judged.catch(() => {})
+    return judged
+  }
+
+  /** What can be told about a SealCandidate without the slot's simulation. */
+  #checkSeal (s: SlotState, commit: SealCommitValue): ApplyResult | undefined {
     if (s.candidate != null) {
       return rejected('already-sealed', `slot ${commit.slot} already has a candidate`)
     }
@@ -270,9 +274,23 @@ export class AtelierMachine {
     if (!this.inputsComplete(commit.slot)) {
       return rejected('slot-not-open', `slot ${commit.slot} still waits for ${s.open.hintCount - s.hints.length} announced hints`)
     }
-    const result = await this.simulate(commit.slot)
+    return undefined
+  }
+
+  async #judgeSeal (s: SlotState, commit: SealCommitValue): Promise<ApplyResult> {
+    if (this.#slots.get(commit.slot) !== s) {
+      return rejected('slot-done', `slot ${commit.slot} was garbage-collected before its seal was judged`)
+    }
+    let result: SlotResult
+    try {
+      result = await this.simulate(commit.slot)
+    } catch (err) {
+      return rejected('simulation-failed', `slot ${commit.slot} could not be simulated: ${(err as Error).message}`)
+    }
+    if (this.#slots.get(commit.slot) !== s) {
+      return rejected('slot-done', `slot ${commit.slot} was garbage-collected while it simulated`)
+    }
     if (s.candidate != null) {
-      // sealed while this one simulated (commands are serialized, so only via a re-entrant caller)
       return rejected('already-sealed', `slot ${commit.slot} already has a candidate`)
     }
     const { candidate, outputHash } = this.candidateOf(commit.slot, result)
