@@ -3,3 +3,4 @@
  * src/node and below. May import src/node and the folders it re-exports.
  */
 export { buildProgram, main } from './program.ts'
+export type { NodeHooks } from './commands/node.ts'

@@ -7,8 +7,9 @@ import { nodeCommand } from './commands/node.ts'
 import { quoteCommand } from './commands/quote.ts'
 import { testnetCommand } from './commands/testnet.ts'
 import { verifyCommand } from './commands/verify.ts'
+import type { NodeHooks } from './commands/node.ts'
 
-export function buildProgram (): Command {
+export function buildProgram (hooks: NodeHooks = {}): Command {
   const program = new Command('atelier')
     .description('TDX co-building committee for Ethereum block building')
     .showHelpAfterError()
@@ -17,16 +18,19 @@ export function buildProgram (): Command {
   program.addCommand(verifyCommand())
   program.addCommand(quoteCommand())
   program.addCommand(keygenCommand())
-  program.addCommand(nodeCommand())
+  program.addCommand(nodeCommand(hooks))
   program.addCommand(cobuilderCommand())
   program.addCommand(followCommand())
   program.addCommand(testnetCommand())
   return program
 }
 
-/** Runs the CLI; returns the process exit code instead of exiting, so tests can call it in-process. */
-export async function main (argv: string[]): Promise<number> {
-  const program = buildProgram()
+/**
+ * Runs the CLI; returns the process exit code instead of exiting, so tests can call it in-process.
+ * `hooks` are for test harnesses that run a faulty member (the production entry passes none).
+ */
+export async function main (argv: string[], hooks: NodeHooks = {}): Promise<number> {
+  const program = buildProgram(hooks)
   try {
     await program.parseAsync(argv, { from: 'user' })
     return process.exitCode == null ? 0 : Number(process.exitCode)

@@ -134,6 +134,31 @@ export class Plane {
     this.pubsub.topicValidators.set(topic, async (source, msg) => RESULT[await fn(source, msg)])
   }
 
+  /**
+   * A topic's validator and its handler in one: the handler receives the value the validator decoded,
+   * for accepted messages only, so nothing is decoded twice. gossipsub hands the validator and the
+   * `message` event the same message object, which keys the decoded value until it is handled.
+   */
+  route<T>(topic: string, check: (source: PeerId, msg: Message) => { verdict: Verdict, value?: T }, handle: (value: T, msg: Message) => void): void {
+    const decoded = new WeakMap<Message, T>()
+    this.validate(topic, (source, msg) => {
+      const r = check(source, msg)
+      if (r.verdict === 'accept' && r.value !== undefined) {
+        decoded.set(msg, r.value)
+      }
+      return r.verdict
+    })
+    this.pubsub.addEventListener('message', evt => {
+      if (evt.detail.topic !== topic) { return }
+      const value = decoded.get(evt.detail)
+      if (value !== undefined) {
+        decoded.delete(evt.detail)
+        handle(value, evt.detail)
+      }
+    })
+    this.pubsub.subscribe(topic)
+  }
+
   async hangUp (peerId: string): Promise<void> {
     const peer = this.node.getPeers().find(p => p.toString() === peerId)
     if (peer != null) {

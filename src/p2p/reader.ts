@@ -5,13 +5,14 @@
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { LRUCache } from 'lru-cache'
 import { explainVerify } from '../config/index.ts'
-import { candidateSigningRoot, decodeMessage, ssz, toHex } from '../proto/index.ts'
+import { candidateSigningRoot, ssz, toHex } from '../proto/index.ts'
 import { gossipTopicNames, validateCandidate } from '../topics/index.ts'
 import { TicketEvidenceSource } from './evidence-source.ts'
 import { Plane } from './plane.ts'
 import { policyFromConfig } from './policy.ts'
-import { MAX_SYNC_RANGE, requestCandidates } from './streams.ts'
+import { syncCandidates } from './sync-pager.ts'
 import type { HandshakeEvent } from './attested-noise.ts'
 import type { Config } from '../config/index.ts'
 import type { CandidateValue } from '../proto/index.ts'
@@ -26,6 +27,8 @@ export interface ReaderOptions {
   privateKey?: PrivateKey
   /** first slot to yield (default 0: everything the members still hold) */
   fromSlot?: number
+  /** verified candidates kept for `get` and duplicate checks (default READER_KEPT, the newest slots) */
+  keep?: number
   listen?: string[]
   signal?: AbortSignal
   /** every candidate dropped, with why */
@@ -33,10 +36,16 @@ export interface ReaderOptions {
   onHandshake?(event: HandshakeEvent): void
 }
 
+/** verified candidates a reader keeps for `get` and duplicate checks, newest slots first kept */
+export const READER_KEPT = 1024
+
 export class Reader implements AsyncIterable<CandidateValue> {
   readonly plane: Plane
   readonly #o: ReaderOptions
-  readonly #kept = new Map<number, { candidate: CandidateValue, root: Uint8Array }>()
+  /** verified candidates by slot, bounded: the oldest slots go first */
+  readonly #kept: LRUCache<number, { candidate: CandidateValue, root: Uint8Array }>
+  /** verified, at or after the cursor, not yet released (so only these are ever sorted) */
+  readonly #pending = new Map<number, CandidateValue>()
   readonly #ready: CandidateValue[] = []
   readonly #waiters: Array<() => void> = []
   readonly #topic: string
@@ -50,6 +59,7 @@ export class Reader implements AsyncIterable<CandidateValue> {
     this.#o = options
     this.#next = options.fromSlot ?? 0
     this.#topic = topic
+    this.#kept = new LRUCache({ max: options.keep ?? READER_KEPT })
   }
 
   static async start (options: ReaderOptions): Promise<Reader> {
@@ -85,9 +95,9 @@ export class Reader implements AsyncIterable<CandidateValue> {
     return this.#latest
   }
 
-  /** A verified candidate by slot, if this reader holds it. */
+  /** A verified candidate by slot, if this reader still holds it (the newest `keep` slots). */
   get (slot: number): CandidateValue | undefined {
-    return this.#kept.get(slot)?.candidate
+    return this.#kept.peek(slot)?.candidate
   }
 
   async * [Symbol.asyncIterator] (): AsyncGenerator<CandidateValue> {
@@ -115,28 +125,21 @@ export class Reader implements AsyncIterable<CandidateValue> {
 
   #listen (): void {
     const { config } = this.#o
-    this.plane.validate(this.#topic, (source, msg) => {
+    this.plane.route(this.#topic, (source, msg) => {
       const check = validateCandidate(msg.data, {
         roster: config.roster,
         domainId: config.root().bytes,
         sourceRole: this.plane.registry.roleOf(source),
-        keptRoot: slot => this.#kept.get(slot)?.root
+        keptRoot: slot => this.#kept.peek(slot)?.root
       })
       if (check.verdict === 'reject') {
         this.#o.onInvalid?.(check.reason)
       }
-      return check.verdict
-    })
-    this.plane.pubsub.addEventListener('message', evt => {
-      if (evt.detail.topic === this.#topic) {
-        void this.#arrived(evt.detail.data)
-      }
-    })
-    this.plane.pubsub.subscribe(this.#topic)
+      return check
+    }, candidate => { void this.#arrived(candidate) })
   }
 
-  async #arrived (bytes: Uint8Array): Promise<void> {
-    const candidate = decodeMessage('Candidate', bytes)
+  async #arrived (candidate: CandidateValue): Promise<void> {
     if (candidate.slot > this.#next) {
       await this.#backfill()
     }
@@ -145,36 +148,21 @@ export class Reader implements AsyncIterable<CandidateValue> {
     this.#flush(candidate.slot)
   }
 
-  /** Fetches every candidate from the cursor on from a connected member, page by page. */
+  /** Fetches every candidate from the cursor on from the connected members, page by page. */
   async #backfill (): Promise<void> {
     this.#backfilling ??= (async () => {
       try {
-        for (let page = 0; page < 10_000 && !this.#closed; page++) {
-          const peers = this.plane.node.getPeers().filter(p => this.plane.registry.roleOf(p) === 'member')
-          if (peers.length === 0) {
-            return
-          }
-          let got: CandidateValue[] = []
-          for (const peer of peers) {
-            try {
-              got = await requestCandidates(this.plane, peer, this.#next, Number.MAX_SAFE_INTEGER)
-              break
-            } catch (err) {
-              this.#o.onInvalid?.(`sync from ${peer.toString()} failed: ${(err as Error).message}`)
-            }
-          }
-          for (const c of got) {
+        await syncCandidates(this.plane, this.#next, {
+          peers: () => this.plane.node.getPeers().filter(p => this.plane.registry.roleOf(p) === 'member'),
+          maxPages: 10_000,
+          stopped: () => this.#closed,
+          onError: (peer, err) => { this.#o.onInvalid?.(`sync from ${peer.toString()} failed: ${err.message}`) }
+        }, page => {
+          for (const c of page) {
             this.#keep(c)
           }
-          const last = got.at(-1)
-          if (last == null) {
-            return
-          }
-          this.#flush(last.slot)
-          if (got.length < MAX_SYNC_RANGE) {
-            return
-          }
-        }
+          this.#flush((page.at(-1) as CandidateValue).slot)
+        })
       } finally {
         this.#backfilling = undefined
       }
@@ -183,7 +171,8 @@ export class Reader implements AsyncIterable<CandidateValue> {
   }
 
   #keep (candidate: CandidateValue, verified = false): void {
-    if (this.#kept.has(candidate.slot) || candidate.slot < (this.#o.fromSlot ?? 0)) {
+    // below the cursor a candidate can no longer be yielded: nothing to keep it for
+    if (candidate.slot < this.#next || this.#kept.has(candidate.slot)) {
       return
     }
     const verdict = verified ? { valid: true as const } : explainVerify(candidate, this.#o.config)
@@ -192,13 +181,15 @@ export class Reader implements AsyncIterable<CandidateValue> {
       return
     }
     this.#kept.set(candidate.slot, { candidate, root: candidateSigningRoot(candidate, this.#o.config.root().bytes) })
+    this.#pending.set(candidate.slot, candidate)
   }
 
-  /** Releases kept candidates up to `through` in slot order; slots without one are skipped. */
+  /** Releases pending candidates up to `through` in slot order; slots without one are skipped. */
   #flush (through: number): void {
-    const slots = [...this.#kept.keys()].filter(s => s >= this.#next && s <= through).sort((a, b) => a - b)
+    const slots = [...this.#pending.keys()].filter(s => s <= through).sort((a, b) => a - b)
     for (const slot of slots) {
-      const c = (this.#kept.get(slot) as { candidate: CandidateValue }).candidate
+      const c = this.#pending.get(slot) as CandidateValue
+      this.#pending.delete(slot)
       this.#ready.push(c)
       if (this.#latest == null || c.slot > this.#latest.slot) {
         this.#latest = c

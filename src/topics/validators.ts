@@ -4,10 +4,13 @@
  * log and the `gossip_validation_total` metric. Pure over the context it is given: no I/O.
  */
 import {
-  blsVerify, candidateSigningRoot, DecodeError, decodeAnyMessage, equalBytes, peekKind, rosterSigningRoot, toHex, verifyCandidate
+  blsVerify, candidateSigningRoot, DecodeError, decodeAnyMessage, equalBytes, peekKind, rosterSigningRoot, toHex, verifyCandidate,
+  verifyHintSignature
 } from '../proto/index.ts'
 import type { Role } from '../enclave/index.ts'
-import type { CandidateValue, MessageKindName, MessageValues, PinnedCommittee, RosterAnnounceValue } from '../proto/index.ts'
+import type {
+  CandidateValue, HintBundleValue, MessageKindName, MessageValues, PinnedCommittee, RosterAnnounceValue
+} from '../proto/index.ts'
 
 export type GossipVerdict = 'accept' | 'ignore' | 'reject'
 
@@ -117,6 +120,28 @@ export function validateSlotMessage (bytes: Uint8Array, ctx: SlotTopicContext): 
     }
   }
   return decoded
+}
+
+/**
+ * Private `hint` topic: a hint a member accepted from a co-builder, relayed to the others. Its
+ * co-builder signature must recover (the machine re-checks it, and the slot rules, on AcceptHint).
+ */
+export function validateHintMessage (bytes: Uint8Array, domainId: Uint8Array): ValidationResult<HintBundleValue> {
+  const decoded = decodeFor(bytes, ['HintBundle'] as const)
+  if (decoded.value == null) {
+    return decoded as ValidationResult<never>
+  }
+  if (!verifyHintSignature(decoded.value.value, domainId)) {
+    return reject('bad hint signature: it does not recover the co-builder address')
+  }
+  return ok(decoded.value.value)
+}
+
+export type PoolMessage = { kind: 'PoolTransactions', value: MessageValues['PoolTransactions'] } | { kind: 'AuctionBid', value: MessageValues['AuctionBid'] }
+
+/** Private `pool` topic: transactions and auction bids a member took in, relayed to the others. */
+export function validatePoolMessage (bytes: Uint8Array): ValidationResult<PoolMessage> {
+  return decodeFor(bytes, ['PoolTransactions', 'AuctionBid'] as const) as ValidationResult<PoolMessage>
 }
 
 export interface RosterContext {

@@ -2,7 +2,12 @@ import { Command, Option } from 'commander'
 import { FileKeyStore } from '../../enclave/index.ts'
 import { createLogger, defaultTicketPath, loadConfigFile, MemberNode, quoteProviderFrom, readTickets } from '../../node/index.ts'
 import { fromHex } from '../../proto/index.ts'
-import type { LogLevel } from '../../node/index.ts'
+import type { LogLevel, SimulationHook } from '../../node/index.ts'
+
+/** What a test harness injects into the member it runs (nothing in production). */
+export interface NodeHooks {
+  simulationHook?: SimulationHook
+}
 
 interface NodeOptions {
   config: string
@@ -23,7 +28,6 @@ interface NodeOptions {
   slotSeconds: string
   logFormat: 'json' | 'pretty'
   logLevel: LogLevel
-  fault?: 'wrong-coinbase'
 }
 
 const port = (v: string | undefined, what: string): number | undefined => {
@@ -33,7 +37,7 @@ const port = (v: string | undefined, what: string): number | undefined => {
   return n
 }
 
-export function nodeCommand (): Command {
+export function nodeCommand (hooks: NodeHooks = {}): Command {
   return new Command('node')
     .description('run a committee member (both planes, the slot loop, sync, metrics)')
     .requiredOption('--config <file>', 'config JSON')
@@ -54,7 +58,6 @@ export function nodeCommand (): Command {
     .option('--slot-seconds <s>', 'seconds between a parent and the block built on it', '12')
     .addOption(new Option('--log-format <format>').choices(['json', 'pretty']).default('json'))
     .addOption(new Option('--log-level <level>').choices(['debug', 'info', 'warn', 'error']).default('info'))
-    .addOption(new Option('--fault <kind>', 'test only: simulate divergently').choices(['wrong-coinbase']).hideHelp())
     .action(async (opts: NodeOptions) => {
       const log = createLogger({ format: opts.logFormat, level: opts.logLevel })
       const config = await loadConfigFile(opts.config)
@@ -73,7 +76,7 @@ export function nodeCommand (): Command {
         feeRecipient: opts.feeRecipient != null ? fromHex(opts.feeRecipient) : undefined,
         slotSeconds: Number(opts.slotSeconds),
         logger: log,
-        fault: opts.fault
+        simulationHook: hooks.simulationHook
       })
       process.stdout.write(JSON.stringify({ event: 'ready', member: node.index, ...node.addresses(), rpcPort: node.ingestionPort, metricsPort: node.metricsPort }) + '\n')
       await new Promise<void>(resolve => {

@@ -1,0 +1,78 @@
+/**
+ * Catch-up: the candidates sealed while this member was away, fetched over sync from a member it has
+ * just connected to, verified against the pinned roster and adopted. The cursor starts after what
+ * the member held when it started, not after its newest candidate: a live candidate can arrive before
+ * the catch-up runs, and would hide the gap below it. It moves on only after a walk that reached the
+ * end of what the peer holds.
+ *
+ * Owns CatchUp.
+ */
+import { explainVerify } from '../../config/index.ts'
+import { syncCandidates } from '../../p2p/index.ts'
+import type { Config } from '../../config/index.ts'
+import type { Plane } from '../../p2p/index.ts'
+import type { CandidateValue } from '../../proto/index.ts'
+import type { Logger } from '../log.ts'
+import type { PeerId } from '@libp2p/interface'
+
+export interface CatchUpOptions {
+  plane: Plane
+  config: Config
+  /** every candidate up to this slot is held already */
+  heldThrough: number
+  /** the newest slot held now (after a complete walk the cursor moves past it) */
+  latestHeld(): Promise<number | undefined>
+  /** adopts a verified candidate; false if the slot had one */
+  adopt(candidate: CandidateValue): Promise<boolean>
+  stopped(): boolean
+  log: Logger
+}
+
+export class CatchUp {
+  readonly #o: CatchUpOptions
+  #heldThrough: number
+  #running = false
+
+  constructor (options: CatchUpOptions) {
+    this.#o = options
+    this.#heldThrough = options.heldThrough
+  }
+
+  /** Every candidate up to this slot is held (where the next catch-up starts after). */
+  get heldThrough (): number {
+    return this.#heldThrough
+  }
+
+  /** Fetches what `peer` holds after the cursor; one catch-up at a time (a second call returns). */
+  async from (peer: PeerId): Promise<number> {
+    if (this.#running || this.#o.stopped()) { return 0 }
+    this.#running = true
+    const { config, log } = this.#o
+    let adopted = 0
+    try {
+      const walk = await syncCandidates(this.#o.plane, this.#heldThrough + 1, {
+        peers: () => [peer],
+        stopped: () => this.#o.stopped(),
+        onError: (_peer, err) => { log.debug('catch-up-failed', { peer: peer.toString(), message: err.message }) }
+      }, async page => {
+        for (const c of page) {
+          const verdict = explainVerify(c, config)
+          if (!verdict.valid) {
+            log.warn('sync-candidate-invalid', { slot: c.slot, reason: verdict.reason })
+          } else if (await this.#o.adopt(c)) {
+            adopted++
+          }
+        }
+      })
+      if (walk.complete) {
+        this.#heldThrough = Math.max(this.#heldThrough, (await this.#o.latestHeld()) ?? -1)
+      }
+      if (adopted > 0) { log.info('caught-up', { candidates: adopted, from: peer.toString() }) }
+    } catch (err) {
+      log.debug('catch-up-failed', { peer: peer.toString(), message: (err as Error).message })
+    } finally {
+      this.#running = false
+    }
+    return adopted
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The member's gossip: for each topic, the pure validator from src/topics (its verdict counted in
+ * `atelier_gossip_validation_total`, a rejection logged with its reason) and the handler that takes
+ * the value the validator decoded — slot commands to the command bus, hints to the hint book, pool
+ * transactions and bids to the pool, candidates to be adopted.
+ *
+ * Owns installGossip.
+ */
+import { leaderFor } from '../../machine/index.ts'
+import { validateCandidate, validateHintMessage, validatePoolMessage, validateSlotMessage } from '../../topics/index.ts'
+import type { Config } from '../../config/index.ts'
+import type { AtelierMachine } from '../../machine/index.ts'
+import type { Plane, RosterService } from '../../p2p/index.ts'
+import type { GossipTopicNames, ValidationResult } from '../../topics/index.ts'
+import type { InputPool } from '../ingestion.ts'
+import type { Logger } from '../log.ts'
+import type { NodeMetrics } from '../metrics.ts'
+import type { CommandBus } from './command-bus.ts'
+import type { HintBook } from './hint-book.ts'
+import type { SealedCandidates } from './sealed-candidates.ts'
+import type { SlotTable } from './slot-table.ts'
+
+export interface GossipOptions {
+  privatePlane: Plane
+  publicPlane: Plane
+  topics: GossipTopicNames
+  config: Config
+  roster: RosterService
+  machine: AtelierMachine
+  table: SlotTable
+  bus: CommandBus
+  hints: HintBook
+  pool: InputPool
+  candidates: SealedCandidates
+  predecode(txs: Uint8Array[]): void
+  metrics: NodeMetrics
+  log: Logger
+}
+
+export function installGossip (o: GossipOptions): void {
+  const { config, topics } = o
+  const domainId = config.root().bytes
+  const counted = <T>(topic: string, check: ValidationResult<T>): ValidationResult<T> => {
+    o.metrics.gossip.inc({ topic, result: check.verdict })
+    if (check.verdict === 'reject') { o.log.warn('gossip-rejected', { topic, reason: check.reason }) }
+    return check
+  }
+
+  o.privatePlane.route(topics.simulations, (_source, msg) => counted('simulations', validateSlotMessage(msg.data, {
+    roster: config.roster,
+    view: o.roster,
+    origin: msg.type === 'signed' ? msg.from.toString() : undefined,
+    leaderFor: slot => leaderFor(slot, config.committeeSize),
+    isKnownSlot: slot => o.machine.slotSpec(slot) != null || o.table.isSealed(slot)
+  })), ({ kind, value }) => { void o.bus.applyRemote(kind, value) })
+
+  o.privatePlane.route(topics.hint, (_source, msg) => counted('hint', validateHintMessage(msg.data, domainId)), hint => {
+    o.hints.add(hint)
+  })
+
+  o.privatePlane.route(topics.pool, (_source, msg) => counted('pool', validatePoolMessage(msg.data)), m => {
+    if (m.kind === 'PoolTransactions') {
+      o.predecode(m.value.txs)
+      o.pool.addTransactions(m.value.txs)
+    } else {
+      o.predecode(m.value.bundle.txs)
+      o.pool.addBid(m.value)
+    }
+  })
+
+  o.publicPlane.route(topics.candidates, (source, msg) => counted('candidates', validateCandidate(msg.data, {
+    roster: config.roster,
+    domainId,
+    sourceRole: o.publicPlane.registry.roleOf(source),
+    keptRoot: slot => o.candidates.keptRoot(slot)
+  })), candidate => { void o.candidates.adopt(candidate) })
+}

@@ -1,0 +1,79 @@
+/**
+ * Hints from co-builders: the verdict a co-builder gets on the hint stream (signature, the window of
+ * slots still open for hints, duplicates and the per-slot bound), the relay of an accepted hint to the
+ * other members, and the hints collected per slot, by every member, for whoever leads the slot.
+ *
+ * Owns HintBook. The hints themselves live in their slot's context, and go when it is retired.
+ */
+import { hintId, MAX_HINTS_PER_SLOT, toHex, verifyHintSignature } from '../../proto/index.ts'
+import type { HintVerdict } from '../../p2p/index.ts'
+import type { HintBundleValue } from '../../proto/index.ts'
+import type { Logger } from '../log.ts'
+import type { NodeMetrics } from '../metrics.ts'
+import type { SlotTable } from './slot-table.ts'
+import type { PeerId } from '@libp2p/interface'
+
+/** hints are taken for the slots up to this many after the newest parent */
+export const HINT_WINDOW = 2
+
+export interface HintBookOptions {
+  table: SlotTable
+  /** `ATELIER_ROOT`: the hints' signing domain */
+  domainId: Uint8Array
+  /** the newest parent block seen */
+  head(): number
+  /** the slot's inputs are fixed already (its OpenSlot is applied) */
+  isOpen(slot: number): boolean
+  /** gossips an accepted hint to the other members */
+  relay(hint: HintBundleValue): Promise<void>
+  /** decodes the hint's transactions ahead of the slot */
+  predecode(txs: Uint8Array[]): void
+  metrics: NodeMetrics
+  log: Logger
+}
+
+export class HintBook {
+  readonly #o: HintBookOptions
+
+  constructor (options: HintBookOptions) {
+    this.#o = options
+  }
+
+  /** The verdict on a hint a co-builder sent over the hint stream; accepted ones are relayed. */
+  async judge (hint: HintBundleValue, from: PeerId): Promise<HintVerdict> {
+    const head = this.#o.head()
+    let verdict: HintVerdict
+    if (!verifyHintSignature(hint, this.#o.domainId)) {
+      verdict = { accepted: false, reason: 'bad signature: it does not recover the co-builder address' }
+    } else if (hint.slot <= head || this.#o.isOpen(hint.slot)) {
+      verdict = { accepted: false, reason: `slot ${hint.slot} is not open for hints (next open slot is ${head + 1})` }
+    } else if (hint.slot > head + HINT_WINDOW) {
+      verdict = { accepted: false, reason: `slot ${hint.slot} is too far ahead (next open slot is ${head + 1})` }
+    } else if (!this.add(hint)) {
+      verdict = { accepted: false, reason: 'duplicate or too many hints for this slot' }
+    } else {
+      await this.#o.relay(hint).catch(() => {})
+      verdict = { accepted: true, reason: 'accepted' }
+    }
+    this.#o.metrics.hints.inc({ result: verdict.accepted ? 'accepted' : 'rejected' })
+    this.#o.log.info('hint', { slot: hint.slot, from: from.toString(), accepted: verdict.accepted, reason: verdict.reason })
+    return verdict
+  }
+
+  /** Collects a hint for its slot; false for a duplicate, a full slot or a retired one. */
+  add (hint: HintBundleValue): boolean {
+    const ctx = this.#o.table.at(hint.slot)
+    const id = toHex(hintId(hint))
+    if (ctx == null || ctx.hints.size >= MAX_HINTS_PER_SLOT || ctx.hints.has(id)) {
+      return false
+    }
+    ctx.hints.set(id, hint)
+    this.#o.predecode(hint.template.txs)
+    return true
+  }
+
+  /** The hints collected for a slot, in arrival order. */
+  for (slot: number): HintBundleValue[] {
+    return [...(this.#o.table.get(slot)?.hints.values() ?? [])]
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * A committee member, as the composition root of its stages: two attested planes, the pinned chain,
+ * the machine, the signing record and the store, wired into the slot loop
+ *
+ * head observed → the slot's leader issues OpenSlot (+ its AcceptHints) → every member simulates the
+ * committed inputs and gossips SubmitSimulation (its BLS signature over the candidate signing root) →
+ * once a strict majority agrees, the leader (or, after `leaderTimeoutMs` per rank, the next member)
+ * issues SealCandidate naming the signers → every member builds the same candidate, stores it and
+ * publishes it on the public candidates topic → the head passes `markDoneDepth` → MarkDone.
+ *
+ * Each stage is its own file under node/member/: the slot table (per-slot state), the command bus
+ * (apply, reorder, log, replay), the duties (open, seal, takeover, retire), the simulator, the hint
+ * book, the gossip handlers, the relay, the sealed candidates and catch-up; the planes in planes.ts.
+ * This file only builds the stages in order, starts and stops them. It runs past 300 lines because
+ * that wiring is its whole content and reads best in one place: no slot logic lives here.
+ */
+import { join } from 'node:path'
+import { ChainRpc, detectChainInfo, HeadWatcher, ParentStateCache } from '../../chain/index.ts'
+import { txDecoder } from '../../core/index.ts'
+import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
+import { serveHints, serveSync } from '../../p2p/index.ts'
+import { encodeMessage, toHex } from '../../proto/index.ts'
+import { gossipTopicNames } from '../../topics/index.ts'
+import { InputPool, serveIngestion } from '../ingestion.ts'
+import { silentLogger } from '../log.ts'
+import { NodeMetrics } from '../metrics.ts'
+import { SigningLog } from '../signing-log.ts'
+import { NodeStore } from '../store.ts'
+import { CatchUp } from './catch-up.ts'
+import { CommandBus } from './command-bus.ts'
+import { Duties } from './duties.ts'
+import { installGossip } from './gossip-handlers.ts'
+import { HintBook } from './hint-book.ts'
+import { startPlanes } from './planes.ts'
+import { TxRelay } from './relay.ts'
+import { SealedCandidates } from './sealed-candidates.ts'
+import { parentSimulation, SimulateAndSign } from './simulator.ts'
+import { SlotTable } from './slot-table.ts'
+import type { SealedEvent } from './sealed-candidates.ts'
+import type { SimulationHook } from './simulator.ts'
+import type { ChainInfo } from '../../chain/index.ts'
+import type { Config } from '../../config/index.ts'
+import type { MemberKeys, QuoteProvider } from '../../enclave/index.ts'
+import type { ApplyResult } from '../../machine/index.ts'
+import type { Plane, RosterService } from '../../p2p/index.ts'
+import type { HintBundleValue, MessageValues } from '../../proto/index.ts'
+import type { GossipTopicNames, SlotMessageKind } from '../../topics/index.ts'
+import type { Logger } from '../log.ts'
+import type { Server } from 'node:http'
+
+export interface MemberNodeOptions {
+  config: Config
+  keys: MemberKeys
+  dataDir: string
+  quoteProvider: QuoteProvider
+  /** operator tickets for this member's two peer ids */
+  operatorTickets: { private: string, public: string }
+  listenPrivate?: string[]
+  listenPublic?: string[]
+  /** other members' private-plane multiaddrs; public planes are found through roster gossip */
+  bootstrap?: string[]
+  /** serve the ingestion JSON-RPC on 127.0.0.1:port (0 = any free port) */
+  ingestionPort?: number
+  /** serve Prometheus metrics on 127.0.0.1:port (0 = any free port) */
+  metricsPort?: number
+  logger?: Logger
+  feeRecipient?: Uint8Array
+  /** seconds between a parent and the block built on it */
+  slotSeconds?: number
+  /** test-only: a faulty image's simulation (a divergent member); never set in production */
+  simulationHook?: SimulationHook
+}
+
+export class MemberNode extends EventTarget {
+  readonly index: number
+  readonly config: Config
+  readonly metrics = new NodeMetrics()
+  readonly pool = new InputPool()
+  readonly topics: GossipTopicNames
+  readonly log: Logger
+  readonly slots = new SlotTable()
+  privatePlane!: Plane
+  publicPlane!: Plane
+  roster!: RosterService
+  machine!: AtelierMachine
+  store!: NodeStore
+  chainInfo!: ChainInfo
+  ingestionPort?: number
+  metricsPort?: number
+  readonly #o: MemberNodeOptions
+  readonly #rpc: ChainRpc
+  readonly #parents: ParentStateCache
+  readonly #relay: TxRelay
+  #bus!: CommandBus
+  #duties!: Duties
+  #hints!: HintBook
+  #candidates!: SealedCandidates
+  #simulator!: SimulateAndSign
+  #catchUp!: CatchUp
+  #signingLog?: SigningLog
+  #watcher?: HeadWatcher
+  #ingestion?: Server
+  #stopped = false
+
+  private constructor (o: MemberNodeOptions, index: number) {
+    super()
+    this.#o = o
+    this.index = index
+    this.config = o.config
+    this.topics = gossipTopicNames(o.config.lattice, o.config.signature())
+    this.log = (o.logger ?? silentLogger).child({ member: index })
+    this.#rpc = new ChainRpc(o.config.chainRpc, { timeoutMs: o.config.tuning.rpcTimeoutMs })
+    this.#parents = new ParentStateCache(this.#rpc)
+    this.#relay = new TxRelay({ publish: async txs => { await this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('PoolTransactions', { txs })) } })
+  }
+
+  static async start (o: MemberNodeOptions): Promise<MemberNode> {
+    const index = o.config.rosterIndexOf(o.keys.bls.publicKey)
+    if (index < 0) {
+      throw new Error(`this member's BLS key ${toHex(o.keys.bls.publicKey).slice(0, 16)}… is not in the config's committee (run keygen and add its committeeEntry)`)
+    }
+    const node = new MemberNode(o, index)
+    try {
+      await node.#start()
+    } catch (err) {
+      await node.stop().catch(() => {})
+      throw err
+    }
+    return node
+  }
+
+  async #start (): Promise<void> {
+    const o = this.#o
+    const { config } = o
+    this.store = await NodeStore.open(join(o.dataDir, 'db'))
+    const heldThrough = (await this.store.latestCandidateSlot()) ?? -1
+    this.#signingLog = SigningLog.open(join(o.dataDir, 'signing-record'), await this.store.legacySigningRecords())
+    const signer = new SafeSigner(o.keys.bls.secretKey, this.#signingLog)
+    this.chainInfo = await detectChainInfo(this.#rpc)
+    ;({ privatePlane: this.privatePlane, publicPlane: this.publicPlane, roster: this.roster } = await startPlanes({
+      ...o,
+      index: this.index,
+      topics: this.topics,
+      metrics: this.metrics,
+      log: this.log
+    }))
+    this.machine = new AtelierMachine({
+      roster: config.roster,
+      domainId: config.root().bytes,
+      simulate: parentSimulation({ rpc: this.#rpc, parents: this.#parents, chainInfo: () => this.chainInfo, hook: o.simulationHook }),
+      onDivergence: (slot, member) => {
+        this.metrics.simulationDivergence.inc()
+        this.log.warn('simulation-divergence', { slot, member })
+      }
+    })
+    this.#buildStages(signer, heldThrough)
+    const replayed = await this.#bus.replay(candidate => { this.#candidates.keep(candidate) })
+    if (replayed > 0) {
+      this.log.info('commands-replayed', { commands: replayed, openSlots: this.machine.query({ type: 'OpenSlots' }).length })
+    }
+    installGossip({
+      privatePlane: this.privatePlane,
+      publicPlane: this.publicPlane,
+      topics: this.topics,
+      config,
+      roster: this.roster,
+      machine: this.machine,
+      table: this.slots,
+      bus: this.#bus,
+      hints: this.#hints,
+      pool: this.pool,
+      candidates: this.#candidates,
+      predecode: txs => { this.#predecode(txs) },
+      metrics: this.metrics,
+      log: this.log
+    })
+    await this.roster.start()
+    await serveHints(this.publicPlane, async (hint, from) => this.#hints.judge(hint, from), (peer, role) => {
+      this.metrics.hints.inc({ result: 'refused-role' })
+      this.log.warn('hint-stream-refused', { peer: peer.toString(), role: role ?? 'none' })
+    })
+    await serveSync(this.publicPlane, this.store)
+    this.publicPlane.node.addEventListener('peer:connect', evt => {
+      if (this.publicPlane.registry.roleOf(evt.detail) === 'member') {
+        void this.#catchUp.from(evt.detail)
+      }
+    })
+    await this.#startServers()
+    for (const addr of o.bootstrap ?? []) {
+      this.privatePlane.keepConnected(addr)
+    }
+    this.#watcher = new HeadWatcher(this.#rpc, {
+      intervalMs: config.tuning.headPollMs,
+      onSlot: b => { void this.#duties.onSlot(b) },
+      onError: err => { this.log.warn('rpc-error', { code: err.code, message: err.message }) }
+    })
+    this.#watcher.start()
+    this.log.info('member-started', {
+      private: this.privatePlane.addresses().map(String),
+      public: this.publicPlane.addresses().map(String),
+      chainId: this.chainInfo.chainId,
+      hardfork: this.chainInfo.hardfork,
+      fingerprint: config.signature().toString()
+    })
+  }
+
+  /** The slot pipeline's stages, each handed only what it needs. */
+  #buildStages (signer: SafeSigner, heldThrough: number): void {
+    const { config } = this
+    const { machine, slots: table, pool, metrics, log } = this
+    const stopped = (): boolean => this.#stopped
+    this.#hints = new HintBook({
+      table,
+      domainId: config.root().bytes,
+      head: () => this.#duties.head,
+      isOpen: slot => machine.slotSpec(slot) != null,
+      relay: async hint => { await this.privatePlane.pubsub.publish(this.topics.hint, encodeMessage('HintBundle', hint)) },
+      predecode: txs => { this.#predecode(txs) },
+      metrics,
+      log
+    })
+    this.#candidates = new SealedCandidates({
+      machine,
+      table,
+      store: this.store,
+      pool,
+      domainId: config.root().bytes,
+      publish: async bytes => { await this.publicPlane.pubsub.publish(this.topics.candidates, bytes) },
+      metrics,
+      log,
+      emit: detail => { this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail })) }
+    })
+    this.#bus = new CommandBus({
+      machine,
+      table,
+      store: this.store,
+      publish: async (kind, value) => this.#publish(kind, value),
+      after: async (kind, slot, value) => this.#after(kind, slot, value),
+      log
+    })
+    this.#duties = new Duties({
+      index: this.index,
+      config,
+      machine,
+      bus: this.#bus,
+      table,
+      pool,
+      hints: this.#hints,
+      metrics,
+      log,
+      feeRecipient: this.#o.feeRecipient,
+      slotSeconds: this.#o.slotSeconds,
+      stopped
+    })
+    this.#simulator = new SimulateAndSign({ index: this.index, machine, signer, bus: this.#bus, table, log })
+    this.#catchUp = new CatchUp({
+      plane: this.publicPlane,
+      config,
+      heldThrough,
+      latestHeld: async () => this.store.latestCandidateSlot(),
+      adopt: async c => this.#candidates.adopt(c),
+      stopped,
+      log
+    })
+  }
+
+  /** What follows an applied command: the one place the stages meet. */
+  async #after (kind: SlotMessageKind, slot: number, value: MessageValues[SlotMessageKind]): Promise<void> {
+    const ctx = this.slots.at(slot)
+    if (kind === 'OpenSlot') {
+      if (ctx != null) { ctx.openedAt = Date.now() }
+      this.pool.reserve(slot, (value as MessageValues['OpenSlot']).unsealed)
+      this.#duties.scheduleTakeover(slot)
+    }
+    if ((kind === 'OpenSlot' || kind === 'AcceptHint') && this.machine.inputsComplete(slot)) {
+      void this.#simulator.run(slot)
+    }
+    if (kind === 'SubmitSimulation') {
+      this.log.debug('simulation-recorded', { slot, member: (value as MessageValues['SubmitSimulation']).memberIndex })
+      if (ctx?.sealed !== true) { this.#duties.maybeSeal(slot) }
+    }
+    if (kind === 'SealCandidate') {
+      await this.#candidates.sealed(slot)
+    }
+  }
+
+  async #publish (kind: SlotMessageKind, value: MessageValues[SlotMessageKind]): Promise<void> {
+    await this.privatePlane.pubsub.publish(this.topics.simulations, encodeMessage(kind, value as never)).catch(err => {
+      this.log.debug('publish-failed', { kind, message: (err as Error).message })
+    })
+  }
+
+  async #startServers (): Promise<void> {
+    const o = this.#o
+    if (o.ingestionPort != null) {
+      const { server, port } = await serveIngestion({
+        transactions: txs => this.submitTransactions(txs),
+        bid: bid => {
+          this.#predecode(bid.bundle.txs)
+          this.pool.addBid(bid)
+          void this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('AuctionBid', bid)).catch(() => {})
+        }
+      }, o.ingestionPort)
+      this.#ingestion = server
+      this.ingestionPort = port
+    }
+    if (o.metricsPort != null) {
+      this.metricsPort = await this.metrics.serve(o.metricsPort)
+    }
+  }
+
+  /**
+   * Decodes inputs as they arrive (sender recovery included): the slot's simulation then finds them
+   * decoded, and that work leaves the slot's critical path.
+   */
+  #predecode (txs: Uint8Array[]): void {
+    const decoder = txDecoder(this.chainInfo)
+    for (const raw of txs) {
+      decoder.decode(raw)
+    }
+  }
+
+  /** Adds transactions to the pool and relays the new ones (batched every few ms) to the other members. */
+  submitTransactions (txs: Uint8Array[]): string[] {
+    this.#predecode(txs)
+    const added = this.pool.addTransactions(txs)
+    if (added.length > 0) {
+      this.#relay.push(txs)
+    }
+    return added
+  }
+
+  /** Hints collected for a slot (by every member: whoever leads it includes them). */
+  hintsFor (slot: number): HintBundleValue[] {
+    return this.#hints?.for(slot) ?? []
+  }
+
+  /** Hook for an integrator that GCs on the refunds tally instead of chain depth: retires the slot. */
+  async markDone (slot: number): Promise<ApplyResult> {
+    return this.#duties.retireSlot(slot)
+  }
+
+  /** Multiaddrs (with peer ids) of this member's planes. */
+  addresses (): { private: string[], public: string[] } {
+    return {
+      private: this.privatePlane.addresses().map(String),
+      public: this.publicPlane.addresses().map(String)
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (this.#stopped) { return }
+    this.#stopped = true
+    this.#relay.stop()
+    await this.#watcher?.stop()
+    this.slots.clear()
+    this.roster?.stop()
+    if (this.#ingestion != null) {
+      this.#ingestion.closeAllConnections()
+      await new Promise(resolve => this.#ingestion?.close(resolve))
+    }
+    await this.metrics.close()
+    await Promise.allSettled([this.privatePlane?.stop(), this.publicPlane?.stop()])
+    await this.#bus?.settled()
+    await this.store?.close()
+    this.#signingLog?.close()
+    this.log.info('member-stopped')
+  }
+}
