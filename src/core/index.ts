@@ -6,5 +6,7 @@
 export * from './chain-rules.ts'
 export * from './decode.ts'
 export * from './ordering.ts'
+export * from './slot-types.ts'
 export * from './simulate.ts'
+export * from './system-calls.ts'
 export * from './trie-root.ts'

@@ -5,91 +5,21 @@
  * give the same bytes in any process.
  */
 import { createBlock, createBlockHeader } from '@ethereumjs/block'
-import { Address, bigIntToAddressBytes, bigIntToBytes, bytesToHex, createAddressFromString, setLengthLeft } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
 import { createVM, encodeReceipt, runTx } from '@ethereumjs/vm'
 import { makeCommon } from './chain-rules.ts'
 import { txDecoder } from './decode.ts'
 import { effectiveTip, orderPool } from './ordering.ts'
+import { writeSystemHistory } from './system-calls.ts'
 import { orderedTrieRoot } from './trie-root.ts'
 import type { ChainRules } from './chain-rules.ts'
 import type { TxDecoder } from './decode.ts'
 import type { DecodedTx } from './decode.ts'
-import type { BundleValue, CandidateHeaderValue } from '../proto/index.ts'
+import type { ExcludedTx, IncludedTx, ParentHeader, SlotInputs, SlotResult, StateSource, TxOrigin } from './slot-types.ts'
+import type { BundleValue } from '../proto/index.ts'
 import type { Block, BlockHeader } from '@ethereumjs/block'
-import type { Common, StateManagerInterface } from '@ethereumjs/common'
+import type { Common } from '@ethereumjs/common'
 import type { VM } from '@ethereumjs/vm'
-
-export interface ParentHeader {
-  number: bigint
-  hash: Uint8Array
-  timestamp: bigint
-  gasLimit: bigint
-  gasUsed: bigint
-  baseFeePerGas: bigint
-  excessBlobGas?: bigint
-  blobGasUsed?: bigint
-}
-
-/** What the slot leader fixes for everyone in OpenSlot. */
-export interface SlotEnvironment {
-  timestamp: bigint
-  feeRecipient: Uint8Array
-  prevRandao: Uint8Array
-  gasLimit: bigint
-}
-
-export interface HintInput {
-  id: Uint8Array
-  bundle: BundleValue
-}
-
-export interface SlotInputs {
-  parent: ParentHeader
-  env: SlotEnvironment
-  auctionWinner?: BundleValue
-  /** accepted hints, in acceptance order */
-  hints: HintInput[]
-  unsealed: Uint8Array[]
-}
-
-/** Parent state and history, injected: core itself does no I/O. */
-export interface StateSource {
-  /** a fresh write overlay on the parent state */
-  stateManager(common: Common): StateManagerInterface
-  blockHash(number: bigint): Promise<Uint8Array>
-  /** optional: warm every listed account in one round trip */
-  prefetch?(addresses: string[]): Promise<void>
-  /** optional: warm the state these transactions (as calls on the parent) touch */
-  prefetchCalls?(calls: Array<{ from: string, to?: string, data: string, value: string, gas: string }>): Promise<void>
-}
-
-export type TxOrigin = 'auction' | 'hint' | 'pool'
-
-export interface IncludedTx {
-  hash: string
-  sender: string
-  origin: TxOrigin
-  gasUsed: bigint
-  status: 0 | 1
-}
-
-export interface ExcludedTx {
-  hash: string
-  origin: TxOrigin
-  reason: string
-}
-
-export interface SlotResult {
-  body: Uint8Array[]
-  included: IncludedTx[]
-  excluded: ExcludedTx[]
-  gasUsed: bigint
-  baseFeePerGas: bigint
-  receiptsRoot: Uint8Array
-  transactionsRoot: Uint8Array
-  hintsApplied: Uint8Array[]
-  header: CandidateHeaderValue
-}
 
 interface Unit {
   origin: TxOrigin
@@ -332,31 +262,6 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
       baseFeePerGas: baseFee,
       receiptsRoot,
       transactionsRoot
-    }
-  }
-}
-
-/** EIP-4788's beacon roots contract */
-const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02')
-
-/**
- * The pre-transaction system writes a block performs: EIP-2935 (parent hash into the history
- * contract) and EIP-4788 (beacon root). runTx alone skips them; anvil does them.
- */
-async function writeSystemHistory (vm: VM, common: Common, number: bigint, parentHash: Uint8Array, timestamp: bigint): Promise<void> {
-  if (common.isActivatedEIP(4788)) {
-    if ((await vm.stateManager.getCode(BEACON_ROOTS_ADDRESS)).length > 0) {
-      const window = BigInt(common.param('historicalRootsLength'))
-      const index = timestamp % window
-      await vm.stateManager.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index), 32), bigIntToBytes(timestamp))
-      await vm.stateManager.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index + window), 32), new Uint8Array(32))
-    }
-  }
-  if (common.isActivatedEIP(2935)) {
-    const addr = new Address(bigIntToAddressBytes(common.param('historyStorageAddress')))
-    if ((await vm.stateManager.getCode(addr)).length > 0) {
-      const key = setLengthLeft(bigIntToBytes((number - 1n) % common.param('historyServeWindow')), 32)
-      await vm.stateManager.putStorage(addr, key, parentHash)
     }
   }
 }

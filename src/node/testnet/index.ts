@@ -1,4 +1,7 @@
 export * from './anvil.ts'
 export * from './load.ts'
 export * from './member-process.ts'
+export * from './provision.ts'
+export * from './cobuilder-driver.ts'
+export * from './stats.ts'
 export * from './testnet.ts'

@@ -33,10 +33,14 @@ export class MemberProcess {
   #child?: ChildProcess
   #log?: WriteStream
 
-  constructor (index: number, args: string[], logPath: string) {
+  /** the program run as `<entry> node <args>`: the atelier CLI unless a test runs a faulty member */
+  readonly entry: string
+
+  constructor (index: number, args: string[], logPath: string, entry = CLI_ENTRY) {
     this.index = index
     this.args = args
     this.logPath = logPath
+    this.entry = entry
   }
 
   get running (): boolean {
@@ -50,7 +54,7 @@ export class MemberProcess {
   /** Starts the process and resolves once it prints its ready line. */
   async start (timeoutMs = 60_000): Promise<ReadyLine> {
     this.#log = createWriteStream(this.logPath, { flags: 'a' })
-    const child = spawn(process.execPath, [CLI_ENTRY, 'node', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [this.entry, 'node', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.#child = child
     createInterface({ input: child.stderr }).on('line', line => {
       this.#log?.write(line + '\n')

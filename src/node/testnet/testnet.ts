@@ -2,31 +2,33 @@
  * The one-command local testnet: anvil on loopback, a software test TD, keys, tickets and a config
  * for N members, the members as separate `atelier node` processes, a co-builder sending hints, a load
  * generator and a follower (light subscriber) that verifies every candidate.
+ *
+ * This file is the run's lifecycle (members, follower, the load's and hints' timing, key rotation);
+ * provisioning, the co-builder and the run's figures live beside it. It stays a little past 300 lines
+ * while the follower and the lifecycle share the candidates they wait on.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { exportJWK, generateKeyPair as generateJwkPair } from 'jose'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
-import { parseConfig } from '../../config/index.ts'
-import { FileKeyStore, issueTicket, TestTd } from '../../enclave/index.ts'
 import { leaderFor } from '../../machine/index.ts'
-import { HintSender, Plane, policyFromConfig, Reader, TicketEvidenceSource } from '../../p2p/index.ts'
-import { encodeMessage, signHint, toHex } from '../../proto/index.ts'
+import { Reader } from '../../p2p/index.ts'
+import { encodeMessage } from '../../proto/index.ts'
 import { candidateToJson } from '../candidate-file.ts'
 import { silentLogger } from '../log.ts'
 import { Anvil } from './anvil.ts'
+import { CobuilderDriver } from './cobuilder-driver.ts'
 import { LoadGenerator } from './load.ts'
 import { MemberProcess } from './member-process.ts'
+import { TestnetProvision } from './provision.ts'
+import { runStats } from './stats.ts'
 import type { ChainInfo } from '../../chain/index.ts'
 import type { Config, ConfigJson } from '../../config/index.ts'
-import type { MemberKeys } from '../../enclave/index.ts'
+import type { TestTd } from '../../enclave/testing.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
 import type { LogLine } from './member-process.ts'
-import type { JWK } from 'jose'
+import type { PrivateKey } from '@libp2p/interface'
 
 export interface TestnetOptions {
   members?: number
@@ -35,8 +37,11 @@ export interface TestnetOptions {
   /** keep everything here instead of a temporary directory */
   out?: string
   txsPerSlot?: number
-  /** test-only divergent members */
-  faults?: Record<number, 'wrong-coinbase'>
+  /**
+   * Programs to run in place of the atelier CLI for some members (each run as `<entry> node <args>`):
+   * how tests run a member with a faulty image. Production testnets leave it unset.
+   */
+  memberEntries?: Record<number, string>
   cobuilder?: boolean
   follower?: boolean
   load?: boolean
@@ -56,15 +61,6 @@ export interface SlotProgress {
   verified: boolean
 }
 
-interface Issuer { publicJwk: JWK, privateJwk: JWK }
-
-const TEST_MRTD = 'a7'.repeat(48)
-
-async function issuer (): Promise<Issuer> {
-  const { publicKey, privateKey } = await generateJwkPair('EdDSA', { extractable: true })
-  return { publicJwk: await exportJWK(publicKey), privateJwk: await exportJWK(privateKey) }
-}
-
 export class Testnet {
   readonly dir: string
   readonly options: TestnetOptions
@@ -81,24 +77,16 @@ export class Testnet {
   divergence = 0
   anvil!: Anvil
   chain!: ChainInfo
-  config!: Config
-  configPath!: string
   load?: LoadGenerator
   reader?: Reader
-  hintsAccepted = 0
-  hintsSent = 0
   readonly #temporary: boolean
-  #td!: TestTd
-  #operator!: Issuer
-  #cobuilderIssuer!: Issuer
-  #readerIssuer!: Issuer
-  #keys: MemberKeys[] = []
-  #cobuilder?: { plane: Plane, sender?: HintSender }
+  #provision!: TestnetProvision
+  #cobuilder?: CobuilderDriver
   #poll?: NodeJS.Timeout
   #loadTimer?: NodeJS.Timeout
   #head = -1
   #stopped = false
-  #lattice = 'atelier-testnet'
+  #loadStopped = false
   #waiters: Array<() => void> = []
 
   private constructor (dir: string, temporary: boolean, options: TestnetOptions) {
@@ -125,19 +113,29 @@ export class Testnet {
     return this.options.members ?? 4
   }
 
+  /** The pinned config (it changes on key rotation). */
+  get config (): Config {
+    return this.#provision.config
+  }
+
+  get configPath (): string {
+    return this.#provision.configPath
+  }
+
+  get hintsSent (): number {
+    return this.#cobuilder?.sent ?? 0
+  }
+
+  get hintsAccepted (): number {
+    return this.#cobuilder?.accepted ?? 0
+  }
+
   async #start (): Promise<void> {
     const blockTime = this.options.blockTime ?? 1
     this.anvil = await Anvil.start({ blockTime })
     this.chain = await detectChainInfo(new ChainRpc(this.anvil.url))
-    this.#td = await TestTd.create()
-    await writeFile(join(this.dir, 'test-td.json'), JSON.stringify(await this.#td.export()), { mode: 0o600 })
-    ;[this.#operator, this.#cobuilderIssuer, this.#readerIssuer] = await Promise.all([issuer(), issuer(), issuer()])
+    this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc: this.anvil.url, blockTime, tuning: this.options.tuning })
     for (let i = 0; i < this.n; i++) {
-      this.#keys.push(await new FileKeyStore(this.#keysDir(i)).create({ force: true }))
-    }
-    await this.#writeConfig()
-    for (let i = 0; i < this.n; i++) {
-      await this.#writeTickets(i)
       await this.startMember(i)
     }
     this.log.info('testnet-members-ready', { members: this.n, dir: this.dir })
@@ -155,66 +153,31 @@ export class Testnet {
       await this.startFollower()
     }
     if (this.options.cobuilder !== false) {
-      await this.#startCobuilder()
+      this.#cobuilder = await CobuilderDriver.start(this.config, await this.clientKey('cobuilder'), this.log)
     }
     this.#poll = setInterval(() => { void this.#onTick() }, 200)
-  }
-
-  #keysDir (i: number): string {
-    return join(this.dir, `member-${i}`, 'keys')
-  }
-
-  async #writeConfig (): Promise<void> {
-    const json: ConfigJson = {
-      lattice: this.#lattice,
-      blockSchema: 'L1Post4844',
-      mrtdAcl: [TEST_MRTD],
-      chainRpc: this.anvil.url,
-      committee: this.#keys.map(k => ({ blsPublicKey: toHex(k.bls.publicKey), proofOfPossession: toHex(k.bls.proofOfPossession) })),
-      operatorJwtKey: this.#operator.publicJwk as never,
-      coBuilderJwtKey: this.#cobuilderIssuer.publicJwk as never,
-      readTicketKey: this.#readerIssuer.publicJwk as never,
-      attestation: { trustedRootCaDer: Buffer.from(this.#td.rootDer).toString('base64') },
-      tuning: {
-        headPollMs: 100,
-        leaderTimeoutMs: Math.max(500, Math.round((this.options.blockTime ?? 1) * 600)),
-        markDoneDepth: 16,
-        rosterAnnounceMs: 2000,
-        ...this.options.tuning
-      }
-    }
-    this.config = parseConfig(json)
-    this.configPath = join(this.dir, 'config.json')
-    await writeFile(this.configPath, JSON.stringify(json, null, 2) + '\n')
-  }
-
-  async #writeTickets (i: number): Promise<void> {
-    const k = this.#keys[i]
-    const ticket = async (key: MemberKeys['privatePlane']): Promise<string> => this.operatorTicket(peerIdFromPrivateKey(key).toString(), 86_400)
-    await writeFile(join(this.#keysDir(i), 'tickets.json'), JSON.stringify({ private: await ticket(k.privatePlane), public: await ticket(k.publicPlane) }, null, 2) + '\n', { mode: 0o600 })
   }
 
   memberArgs (i: number): string[] {
     const bootstrap = this.members.filter(m => m.index !== i && m.running && m.ready != null).flatMap(m => m.ready?.private.slice(0, 1) ?? [])
     return [
       '--config', this.configPath,
-      '--keys', this.#keysDir(i),
-      '--data', join(this.dir, `member-${i}`, 'data'),
+      '--keys', this.#provision.keysDir(i),
+      '--data', this.#provision.dataDir(i),
       '--quote-provider', 'test-td',
-      '--test-td', join(this.dir, 'test-td.json'),
+      '--test-td', this.#provision.testTdPath,
       '--rpc-port', '0',
       '--metrics-port', '0',
       // member-N.log keeps each slot's timeline (slot-simulated, simulation-recorded, …) for diagnosis
       '--log-level', 'debug',
       '--slot-seconds', String(this.options.blockTime ?? 1),
-      ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : []),
-      ...(this.options.faults?.[i] != null ? ['--fault', this.options.faults[i]] : [])
+      ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [])
     ]
   }
 
   /** Starts (or restarts) member `i` as a process. */
   async startMember (i: number): Promise<void> {
-    const proc = new MemberProcess(i, this.memberArgs(i), join(this.dir, `member-${i}.log`))
+    const proc = new MemberProcess(i, this.memberArgs(i), join(this.dir, `member-${i}.log`), this.options.memberEntries?.[i])
     proc.onLog = line => { this.#onMemberLog(i, line) }
     this.members[i] = proc
     await proc.start()
@@ -242,21 +205,18 @@ export class Testnet {
     }
   }
 
-  async clientKey (role: 'reader' | 'cobuilder', ttl = 86_400): Promise<{ key: Awaited<ReturnType<typeof generateKeyPair>>, jwt: string }> {
-    const key = await generateKeyPair('Ed25519')
-    const jwt = await issueTicket({ role, subject: peerIdFromPrivateKey(key).toString(), expiresAt: Math.floor(Date.now() / 1000) + ttl },
-      (role === 'reader' ? this.#readerIssuer : this.#cobuilderIssuer).privateJwk)
-    return { key, jwt }
+  async clientKey (role: 'reader' | 'cobuilder', ttl = 86_400): Promise<{ key: PrivateKey, jwt: string }> {
+    return this.#provision.clientKey(role, ttl)
   }
 
   /** An operator (member) ticket for any peer id: for fault tests that need an intruder with a real ticket. */
   async operatorTicket (peerId: string, ttl: number): Promise<string> {
-    return issueTicket({ role: 'member', subject: peerId, expiresAt: Math.floor(Date.now() / 1000) + ttl }, this.#operator.privateJwk)
+    return this.#provision.operatorTicket(peerId, ttl)
   }
 
   /** The testnet's software TD (shared by every member), for intruders that present real quotes. */
   get testTd (): TestTd {
-    return this.#td
+    return this.#provision.td
   }
 
   publicAddrs (): string[] {
@@ -291,40 +251,9 @@ export class Testnet {
     return reader
   }
 
-  async #startCobuilder (): Promise<void> {
-    const { key, jwt } = await this.clientKey('cobuilder')
-    const plane = await Plane.create({
-      name: 'cobuilder',
-      privateKey: key,
-      listen: [],
-      policy: policyFromConfig(this.config, ['member']),
-      evidence: new TicketEvidenceSource(jwt),
-      topics: []
-    })
-    this.#cobuilder = { plane }
-  }
-
   async #sendHint (slot: number): Promise<void> {
-    const cb = this.#cobuilder
-    if (cb == null || this.load == null) { return }
-    try {
-      if (cb.sender == null) {
-        const target = this.publicAddrs()[0]
-        if (target == null) { return }
-        await cb.plane.connect(target)
-        cb.sender = await HintSender.open(cb.plane, cb.plane.node.getPeers()[0])
-      }
-      const hintKey = new Uint8Array(32).fill(0x42)
-      const hint = signHint(hintKey, slot, { txs: [await this.load.freshTransfer()], revertProtected: false }, this.config.root().bytes)
-      this.hintsSent++
-      const verdict = await cb.sender.send(hint)
-      if (verdict.accepted) { this.hintsAccepted++ }
-    } catch (err) {
-      // the member went away: reconnect to another one next slot
-      await cb.sender?.close()
-      cb.sender = undefined
-      this.log.debug('hint-failed', { slot, message: (err as Error).message })
-    }
+    if (this.#cobuilder == null || this.load == null || this.#loadStopped) { return }
+    await this.#cobuilder.send(slot, [await this.load.freshTransfer()], this.publicAddrs())
   }
 
   async #onTick (): Promise<void> {
@@ -341,11 +270,21 @@ export class Testnet {
     // block boundary when every member simulates the slot that just opened
     clearTimeout(this.#loadTimer)
     this.#loadTimer = setTimeout(() => {
-      if (this.#stopped) { return }
+      if (this.#stopped || this.#loadStopped) { return }
       this.load?.tick(head + 1).catch(err => { this.log.warn('load-failed', { slot: head + 1, message: (err as Error).message }) })
     }, (this.options.blockTime ?? 1) * 500)
     this.#loadTimer.unref()
     await this.#sendHint(head + 2)
+  }
+
+  /**
+   * Stops sending new transactions, bundles and hints (the pool still drains into the next slots);
+   * returns the load generator, whose `submitted` and `bundled` say what was sent.
+   */
+  stopLoad (): LoadGenerator | undefined {
+    this.#loadStopped = true
+    clearTimeout(this.#loadTimer)
+    return this.load
   }
 
   /** Resolves once the follower has verified `count` candidates (or `timeoutMs` passes: rejects). */
@@ -373,22 +312,12 @@ export class Testnet {
   }
 
   summary (): Record<string, unknown> {
-    const slots = [...this.candidates.keys()].sort((a, b) => a - b)
-    const lat = [...this.sealLatency.entries()].filter(([s]) => this.candidates.has(s)).map(([, ms]) => ms).sort((a, b) => a - b)
-    const pct = (p: number): number | undefined => lat.length === 0 ? undefined : lat[Math.min(lat.length - 1, Math.ceil(p / 100 * lat.length) - 1)]
-    const included = [...this.candidates.values()].reduce((n, c) => n + c.body.length, 0)
     return {
       members: this.n,
-      candidatesVerified: this.candidates.size,
-      firstSlot: slots[0],
-      lastSlot: slots.at(-1),
-      skippedSlots: slots.length > 0 ? (slots[slots.length - 1] - slots[0] + 1) - slots.length : 0,
-      transactionsIncluded: included,
+      ...runStats(this.candidates, this.sealLatency),
       transactionsSubmitted: this.load?.submitted.size ?? 0,
       hintsSent: this.hintsSent,
       hintsAccepted: this.hintsAccepted,
-      sealLatencyP50Ms: pct(50),
-      sealLatencyP95Ms: pct(95),
       simulationDivergence: this.divergence,
       dir: this.#temporary ? undefined : this.dir
     }
@@ -400,8 +329,7 @@ export class Testnet {
     clearInterval(this.#poll)
     clearTimeout(this.#loadTimer)
     for (const w of this.#waiters.splice(0)) { w() }
-    await this.#cobuilder?.sender?.close()
-    await this.#cobuilder?.plane.stop().catch(() => {})
+    await this.#cobuilder?.stop()
     await this.reader?.stop().catch(() => {})
     await Promise.allSettled(this.members.map(async m => m.stop()))
     await this.anvil?.stop()
@@ -418,18 +346,14 @@ export class Testnet {
    * Everyone restarts on the new config.
    */
   async rotateKey (i: number): Promise<{ before: Config, after: Config }> {
-    const before = this.config
     await Promise.all(this.members.map(async m => m.stop()))
-    this.#keys[i] = await new FileKeyStore(this.#keysDir(i)).rotateBls()
-    const generation = /\.r(\d+)$/.exec(this.#lattice)
-    this.#lattice = `atelier-testnet.r${generation == null ? 1 : Number(generation[1]) + 1}`
-    await this.#writeConfig()
+    const rotated = await this.#provision.rotateKey(i)
     for (let j = 0; j < this.n; j++) {
       await this.startMember(j)
     }
     await this.reader?.stop()
     this.candidates.clear()
     await this.startFollower()
-    return { before, after: this.config }
+    return rotated
   }
 }

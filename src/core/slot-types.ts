@@ -1,0 +1,79 @@
+/**
+ * The shapes of a slot's simulation: what goes in (the parent header, the environment the leader
+ * fixes, the hints, auction winner and pool, the injected state source) and what comes out (body,
+ * per-transaction outcomes, gas, roots, the candidate header). Types only.
+ */
+import type { BundleValue, CandidateHeaderValue } from '../proto/index.ts'
+import type { Common, StateManagerInterface } from '@ethereumjs/common'
+
+export interface ParentHeader {
+  number: bigint
+  hash: Uint8Array
+  timestamp: bigint
+  gasLimit: bigint
+  gasUsed: bigint
+  baseFeePerGas: bigint
+  excessBlobGas?: bigint
+  blobGasUsed?: bigint
+}
+
+/** What the slot leader fixes for everyone in OpenSlot. */
+export interface SlotEnvironment {
+  timestamp: bigint
+  feeRecipient: Uint8Array
+  prevRandao: Uint8Array
+  gasLimit: bigint
+}
+
+export interface HintInput {
+  id: Uint8Array
+  bundle: BundleValue
+}
+
+export interface SlotInputs {
+  parent: ParentHeader
+  env: SlotEnvironment
+  auctionWinner?: BundleValue
+  /** accepted hints, in acceptance order */
+  hints: HintInput[]
+  unsealed: Uint8Array[]
+}
+
+/** Parent state and history, injected: core itself does no I/O. */
+export interface StateSource {
+  /** a fresh write overlay on the parent state */
+  stateManager(common: Common): StateManagerInterface
+  blockHash(number: bigint): Promise<Uint8Array>
+  /** optional: warm every listed account in one round trip */
+  prefetch?(addresses: string[]): Promise<void>
+  /** optional: warm the state these transactions (as calls on the parent) touch */
+  prefetchCalls?(calls: Array<{ from: string, to?: string, data: string, value: string, gas: string }>): Promise<void>
+}
+
+export type TxOrigin = 'auction' | 'hint' | 'pool'
+
+export interface IncludedTx {
+  hash: string
+  sender: string
+  origin: TxOrigin
+  gasUsed: bigint
+  status: 0 | 1
+}
+
+export interface ExcludedTx {
+  hash: string
+  origin: TxOrigin
+  reason: string
+}
+
+export interface SlotResult {
+  body: Uint8Array[]
+  included: IncludedTx[]
+  excluded: ExcludedTx[]
+  gasUsed: bigint
+  baseFeePerGas: bigint
+  receiptsRoot: Uint8Array
+  transactionsRoot: Uint8Array
+  hintsApplied: Uint8Array[]
+  header: CandidateHeaderValue
+}

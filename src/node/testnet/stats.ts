@@ -1,0 +1,38 @@
+/**
+ * What a testnet run sealed, in figures: the verified candidates' slot range and gaps, the
+ * transactions they hold, and seal-latency percentiles (nearest rank) over the slots the follower
+ * verified. Pure.
+ *
+ * Owns runStats.
+ */
+import type { CandidateValue } from '../../proto/index.ts'
+
+export interface RunStats {
+  candidatesVerified: number
+  firstSlot?: number
+  lastSlot?: number
+  /** slots between the first and the last verified one that have no candidate */
+  skippedSlots: number
+  transactionsIncluded: number
+  sealLatencyP50Ms?: number
+  sealLatencyP95Ms?: number
+}
+
+/** Nearest-rank percentile of ascending `sorted` (undefined when empty). */
+export function percentile (sorted: number[], p: number): number | undefined {
+  return sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
+}
+
+export function runStats (candidates: ReadonlyMap<number, CandidateValue>, sealLatency: ReadonlyMap<number, number>): RunStats {
+  const slots = [...candidates.keys()].sort((a, b) => a - b)
+  const lat = [...sealLatency.entries()].filter(([s]) => candidates.has(s)).map(([, ms]) => ms).sort((a, b) => a - b)
+  return {
+    candidatesVerified: candidates.size,
+    firstSlot: slots[0],
+    lastSlot: slots.at(-1),
+    skippedSlots: slots.length > 0 ? (slots[slots.length - 1] - slots[0] + 1) - slots.length : 0,
+    transactionsIncluded: [...candidates.values()].reduce((n, c) => n + c.body.length, 0),
+    sealLatencyP50Ms: percentile(lat, 50),
+    sealLatencyP95Ms: percentile(lat, 95)
+  }
+}
