@@ -1,4 +1,5 @@
 import { expect } from 'aegir/chai'
+import fc from 'fast-check'
 import { parseConfig, verify } from '../src/config/index.ts'
 import { makeCommon } from '../src/core/index.ts'
 import { AtelierMachine, leaderOrder, takeoverRank } from '../src/machine/index.ts'
@@ -152,34 +153,122 @@ describe('machine: AtelierMachine', function () {
     expect(takeoverRank(5, 4, 0)).to.equal(3)
   })
 
-  it('replay: 20 slots with random interleavings of member messages give the same candidates', async () => {
-    const record: Array<Parameters<AtelierMachine['apply']>[0]> = []
-    const recorder = newMachine().machine
-    let seed = 12345
-    const random = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31 }
-    for (let slot = 10; slot < 30; slot++) {
-      const open = { type: 'OpenSlot' as const, value: openSlot(slot, transfers(slot)) }
-      await recorder.apply(open)
-      const { outputHash } = recorder.candidateOf(slot, await recorder.simulate(slot))
-      const msgs = members.map((m, i) => ({ type: 'SubmitSimulation' as const, value: simOutput(slot, i, m, i === slot % 4 ? new Uint8Array(32).fill(slot) : outputHash) }))
-      msgs.sort(() => random() - 0.5)
-      record.push(open, ...msgs)
-      const signers = [0, 1, 2, 3].filter(i => i !== slot % 4)
-      record.push({ type: 'SealCandidate', value: { slot, outputHash, signers } })
-    }
-    const replays: string[][] = []
-    for (let r = 0; r < 3; r++) {
-      const { machine } = newMachine()
-      for (const cmd of record) {
-        await machine.apply(cmd)
+  describe('replay: 20 slots, member messages in any order gossip can deliver (property)', () => {
+    type Cmd = Parameters<AtelierMachine['apply']>[0]
+    const SLOTS = Array.from({ length: 20 }, (_, i) => 10 + i)
+    /** every slot's messages by name: `open`, `sim0` … `sim3`, `seal` (names keep counterexamples short) */
+    const messages = new Map<string, Cmd>()
+    const cmd = (slot: number, name: string): Cmd => messages.get(`${slot}:${name}`) as Cmd
+    const signersOf = (slot: number): number[] => [0, 1, 2, 3].filter(i => i !== slot % 4)
+    let reference: string[] = []
+
+    const candidates = (machine: AtelierMachine): string[] => SLOTS.map(slot => {
+      const c = machine.query({ type: 'CandidateFor', slot })
+      expect(c, `slot ${slot} sealed`).to.not.equal(undefined)
+      return Buffer.from(ssz.Candidate.serialize(c as never)).toString('hex')
+    })
+
+    before(async () => {
+      const recorder = newMachine().machine
+      for (const slot of SLOTS) {
+        const open = { type: 'OpenSlot' as const, value: openSlot(slot, transfers(slot)) }
+        await recorder.apply(open)
+        const { outputHash } = recorder.candidateOf(slot, await recorder.simulate(slot))
+        messages.set(`${slot}:open`, open)
+        // member slot % 4 diverges; the other three agree and sign
+        members.forEach((m, i) => messages.set(`${slot}:sim${i}`, { type: 'SubmitSimulation', value: simOutput(slot, i, m, i === slot % 4 ? new Uint8Array(32).fill(slot) : outputHash) }))
+        messages.set(`${slot}:seal`, { type: 'SealCandidate', value: { slot, outputHash, signers: signersOf(slot) } })
       }
-      replays.push(Array.from({ length: 20 }, (_, i) => {
-        const c = machine.query({ type: 'CandidateFor', slot: 10 + i })
-        expect(c, `slot ${10 + i} sealed`).to.not.equal(undefined)
-        return Buffer.from(ssz.Candidate.serialize(c as never)).toString('hex')
-      }))
-    }
-    expect(replays[1]).to.deep.equal(replays[0])
-    expect(replays[2]).to.deep.equal(replays[0])
+      // the reference: slot by slot, simulations in roster order
+      const { machine } = newMachine()
+      for (const slot of SLOTS) {
+        for (const name of ['open', 'sim0', 'sim1', 'sim2', 'sim3', 'seal']) {
+          expect(await machine.apply(cmd(slot, name)), `${name} ${slot}`).to.deep.equal({ ok: true })
+        }
+      }
+      reference = candidates(machine)
+      expect(new Set(reference).size).to.equal(SLOTS.length)
+    })
+
+    /**
+     * One slot's messages as one member can receive them: its OpenSlot first (the member buffers
+     * anything else until it has it), the four simulations in any order, the SealCandidate after its
+     * three signers' simulations (the divergent one may come before or after it).
+     */
+    const slotOrder = (slot: number): fc.Arbitrary<string[]> => fc.tuple(fc.shuffledSubarray([0, 1, 2, 3], { minLength: 4, maxLength: 4 }), fc.nat()).map(([order, pick]) => {
+      const earliest = Math.max(...signersOf(slot).map(i => order.indexOf(i))) + 1
+      const at = earliest + pick % (4 - earliest + 1)
+      const sims = order.map(i => `${slot}:sim${i}`)
+      return [`${slot}:open`, ...sims.slice(0, at), `${slot}:seal`, ...sims.slice(at)]
+    })
+
+    /** Slots interleaved at random, each keeping its own order. */
+    const gossipOrder: fc.Arbitrary<string[]> = fc.tuple(
+      fc.tuple(...SLOTS.map(slotOrder)),
+      fc.shuffledSubarray(SLOTS.flatMap(slot => Array.from({ length: 6 }, () => slot)), { minLength: SLOTS.length * 6, maxLength: SLOTS.length * 6 })
+    ).map(([perSlot, schedule]) => {
+      const next = new Map<number, number>()
+      return schedule.map(slot => {
+        const k = next.get(slot) ?? 0
+        next.set(slot, k + 1)
+        return perSlot[SLOTS.indexOf(slot)][k]
+      })
+    })
+
+    it('in gossip order: every command is accepted (a simulation after its slot\'s seal is refused as slot-sealed) and the candidates are byte-identical', async () => {
+      await fc.assert(fc.asyncProperty(gossipOrder, async order => {
+        const { machine, divergent } = newMachine()
+        const sealed = new Set<number>()
+        let late = 0
+        for (const name of order) {
+          const c = messages.get(name) as Cmd
+          const r = await machine.apply(c)
+          if (c.type === 'SubmitSimulation' && sealed.has(c.value.slot)) {
+            expect(r, `${name} after its slot sealed`).to.deep.include({ ok: false, code: 'slot-sealed' })
+            late++
+          } else {
+            expect(r, name).to.deep.equal({ ok: true })
+          }
+          if (c.type === 'SealCandidate') { sealed.add(c.value.slot) }
+        }
+        expect(candidates(machine)).to.deep.equal(reference)
+        // only the divergent output can trail its seal; before it, it is counted as divergence
+        expect(divergent).to.have.length(SLOTS.length - late)
+      }), { numRuns: 40 })
+    })
+
+    it('in any order: what arrives before its slot is open (or before its signers) is refused, and once re-applied as a member does, the candidates are byte-identical', async () => {
+      const all = [...messages.keys()]
+      await fc.assert(fc.asyncProperty(fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }), async order => {
+        const { machine } = newMachine()
+        const buffered = new Map<number, string[]>()
+        const opened = new Set<number>()
+        const deliver = async (name: string): Promise<void> => {
+          const c = messages.get(name) as Cmd
+          const slot = c.value.slot
+          const r = await machine.apply(c)
+          if (r.ok) {
+            if (c.type === 'OpenSlot') { opened.add(slot) }
+            // what waited for this step is retried (the member's buffer)
+            const waiting = buffered.get(slot) ?? []
+            buffered.delete(slot)
+            for (const w of waiting) { await deliver(w) }
+            return
+          }
+          if (!opened.has(slot)) {
+            expect(r, `${name} before its OpenSlot`).to.deep.include({ code: 'slot-not-open' })
+          } else if (c.type === 'SealCandidate') {
+            expect(r, `${name} before its signers' simulations`).to.deep.include({ code: 'bad-signer-set' })
+          } else {
+            expect(r, `${name} after its slot sealed`).to.deep.include({ code: 'slot-sealed' })
+            return
+          }
+          buffered.set(slot, [...(buffered.get(slot) ?? []), name])
+        }
+        for (const name of order) { await deliver(name) }
+        expect([...buffered.values()].flat(), 'still buffered').to.deep.equal([])
+        expect(candidates(machine)).to.deep.equal(reference)
+      }), { numRuns: 30 })
+    })
   })
 })

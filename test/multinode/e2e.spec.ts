@@ -9,14 +9,16 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { expect } from 'aegir/chai'
-import { verify } from '../../src/config/index.ts'
-import { TestTdProvider } from '../../src/enclave/index.ts'
+import { explainVerify, verify } from '../../src/config/index.ts'
 import { leaderFor } from '../../src/machine/index.ts'
 import { NodeStore, Testnet } from '../../src/node/index.ts'
 import { MemberEvidenceSource, Plane, policyFromConfig, Reader } from '../../src/p2p/index.ts'
-import { encodeMessage, equalBytes, toHex } from '../../src/proto/index.ts'
+import { decodeMessage, encodeMessage, equalBytes, fromHex, toHex } from '../../src/proto/index.ts'
+import { TestTdProvider } from '../../src/testing/index.ts'
+import { DIVERGENT_MEMBER } from '../fixtures/divergent-member.ts'
 import { scrape } from '../fixtures/metrics.ts'
 import { until } from '../fixtures/network.ts'
+import type { Config } from '../../src/config/index.ts'
 import type { TestnetOptions } from '../../src/node/index.ts'
 import type { CandidateValue } from '../../src/proto/index.ts'
 
@@ -46,6 +48,91 @@ async function withTestnet (options: TestnetOptions, fn: (net: Testnet) => Promi
   return stores
 }
 
+/** A member's log (JSON lines; anything else, such as a crash trace, is skipped). */
+type LogLine = Record<string, unknown> & { event?: string }
+async function logLines (path: string): Promise<LogLine[]> {
+  const lines: LogLine[] = []
+  for (const text of (await readFile(path, 'utf8')).split('\n')) {
+    try { lines.push(JSON.parse(text) as LogLine) } catch { /* not a log line */ }
+  }
+  return lines
+}
+
+/** The candidate for `slot` as the follower verified it or, failing that, as a member stored it. */
+function candidateAt (follower: Map<number, CandidateValue>, stores: Map<number, Map<number, string>>, slot: number): CandidateValue | undefined {
+  const stored = [...stores.values()].map(m => m.get(slot)).find(b => b != null)
+  return follower.get(slot) ?? (stored == null ? undefined : decodeMessage('Candidate', fromHex(stored)))
+}
+
+/** The transaction hashes (0x…) that are in none of these candidates' bodies. */
+function notIncluded (candidates: Iterable<CandidateValue>, hashes: Iterable<string>): string[] {
+  const seen = new Set([...candidates].flatMap(c => c.body.map(raw => `0x${hex(keccak256(raw))}`)))
+  return [...hashes].filter(h => !seen.has(h))
+}
+
+/** Slots after the kill that the leader-crash test accounts for, one by one. */
+const CRASH_WINDOW = 10
+
+interface CrashRun {
+  /** the slot the victim led and had opened when it was killed */
+  killedAt: number
+  victim: number
+  killedAfterMs: number
+  /** every slot with a candidate: at the follower or in any member's store */
+  sealed: Set<number>
+  /** slot → the members whose log says they sealed it themselves */
+  sealedBy: Map<number, number[]>
+  /** member → `slot:index` of every simulation its log says it recorded */
+  recorded: Map<number, Set<string>>
+  /** the victim's `slot-opened` log line for `killedAt` */
+  opened?: LogLine
+  victimSlot?: CandidateValue
+  config: Config
+}
+
+/** What the leader-crash test holds a run to (4 members); returns what became of the victim's slot. */
+function expectCrashOutcome (run: CrashRun): string {
+  const { killedAt, victim, sealed } = run
+  const window = Array.from({ length: CRASH_WINDOW }, (_, k) => killedAt + 1 + k)
+  // the survivors keep sealing the slots they lead (8 of the 10). Measured over 13 runs on this 2-core
+  // machine, other suites running alongside: none of the 8 missed in any run, killedAt + 1 included.
+  // One miss is allowed for a stall under load; survivors that stopped sealing miss all 8, a single
+  // survivor that stopped misses 3.
+  const survivorSlots = window.filter(s => leaderFor(s, 4) !== victim)
+  const missed = survivorSlots.filter(s => !sealed.has(s))
+  expect(missed.length, `survivor-led slots ${survivorSlots.join(', ')} after the kill at slot ${killedAt}: missed ${missed.join(', ')}`).to.be.at.most(1)
+  // a dead member's own slots are skipped: only the leader opens a slot, and takeover only seals a
+  // slot that is open (if survivors learn to open a dead leader's slot, this changes)
+  const victimSlots = window.filter(s => leaderFor(s, 4) === victim)
+  expect(victimSlots.filter(s => sealed.has(s)), `slots ${victimSlots.join(', ')} led by the dead member ${victim}`).to.deep.equal([])
+
+  // the slot the victim opened before it died: sealed by a survivor's takeover, or lost
+  expect(run.opened, `member ${victim} logged opening slot ${killedAt}`).to.not.equal(undefined)
+  const what = `slot ${killedAt}: member ${victim} killed ${run.killedAfterMs} ms after opening it`
+  if (run.victimSlot == null) {
+    // lost only when the survivors never had the slot's complete inputs: the victim publishes its
+    // OpenSlot before it logs it, the hints it announced (AcceptHint) only after, so the kill can cut
+    // those off. With no hints announced the survivors held complete inputs, and must have taken over.
+    expect(run.opened?.hints, `${what}: lost although its OpenSlot announced no hints (no takeover)`).to.be.greaterThan(0)
+    return `${what}; lost (it announced ${String(run.opened?.hints)} hint(s), published only after its OpenSlot)`
+  }
+  // killed before it sealed (else this run did not crash a leader mid-slot), sealed by exactly one
+  // survivor: a takeover, the victim being the leader
+  const sealers = run.sealedBy.get(killedAt) ?? []
+  expect(sealers, `${what}: the members that sealed it`).to.have.length(1)
+  expect(sealers[0], `${what}: sealed by the victim itself`).to.not.equal(victim)
+  expect(explainVerify(run.victimSlot, run.config)).to.deep.equal({ valid: true })
+  // signed by a strict majority the sealer belongs to: the three survivors, or the victim with two of
+  // them if its simulation was out before the kill, which the sealer then recorded (measured: 2 runs
+  // in 13, killed 15–19 ms after opening)
+  const signers = run.victimSlot.committeeRoster.map(k => run.config.roster.findIndex(r => equalBytes(r, k))).sort((a, b) => a - b)
+  expect(signers, `${what}: its signers include the sealer`).to.include(sealers[0])
+  if (signers.includes(victim)) {
+    expect(run.recorded.get(sealers[0])?.has(`${killedAt}:${victim}`), `${what}: signed by the victim, whose simulation its sealer, member ${sealers[0]}, never recorded`).to.equal(true)
+  }
+  return `${what}; sealed by member ${sealers[0]}'s takeover, signed by ${signers.join(', ')}${signers.includes(victim) ? ' (the victim\'s simulation was out)' : ''}`
+}
+
 /** No slot has two different candidates anywhere (any member's store, the follower). */
 function expectOneCandidatePerSlot (stores: Map<number, Map<number, string>>, follower: Map<number, CandidateValue>): void {
   const bySlot = new Map<number, Set<string>>()
@@ -63,14 +150,14 @@ describe('e2e: the committee as processes', function () {
     let follower = new Map<number, CandidateValue>()
     const stores = await withTestnet({ members: 4 }, async net => {
       await net.waitForCandidates(12)
-      // stop the load, then let the pool drain into a few more slots
-      const load = net.load
+      // stop the load, then let the pool drain: until every transaction sent is in a candidate
+      const load = net.stopLoad()
       expect(load).to.not.equal(undefined)
-      ;(net as unknown as { load?: unknown }).load = undefined
-      const seen = net.candidates.size
-      await net.waitForCandidates(seen + 3)
       submitted = load?.submitted ?? submitted
       bundled = load?.bundled ?? bundled
+      await until(() => notIncluded(net.candidates.values(), submitted.keys()).length === 0, 60_000, 'every submitted transaction in a verified candidate')
+      // two more slots after the drain, where a transaction sealed a second time would show
+      await net.waitForCandidates(net.candidates.size + 2)
       follower = new Map(net.candidates)
       for (const c of follower.values()) { expect(verify(c, net.config)).to.equal(true) }
       expect(net.hintsAccepted).to.be.greaterThan(0)
@@ -101,35 +188,62 @@ describe('e2e: the committee as processes', function () {
     for (const h of bundled.keys()) { expect(counts.get(h) ?? 0, `bundle transaction ${h}`).to.be.at.most(1) }
   })
 
-  it('leader crash: SIGKILL the next leader; the committee keeps sealing and no slot gets two candidates', async () => {
+  it('leader crash: SIGKILL a leader right after it opens its slot; the survivors keep sealing their own slots, the dead leader\'s are skipped, no slot gets two candidates', async function () {
     let follower = new Map<number, CandidateValue>()
+    const pinned: { config?: Config } = {}
     let killedAt = 0
     let victim = -1
-    const stores = await withTestnet({ members: 4, load: true }, async net => {
+    let killedAfterMs = 0
+    /** slot → the members whose log says they sealed it themselves (as leader or by takeover) */
+    const sealedBy = new Map<number, number[]>()
+    const recorded = new Map<number, Set<string>>()
+    const victimLog: LogLine[] = []
+    const stores = await withTestnet({ members: 4 }, async net => {
       await net.waitForCandidates(3)
+      // the next slot nobody has opened yet: its leader is the victim, killed once it has opened it
+      // (mid-slot: its OpenSlot is out, its seal is not)
       const head = Number(BigInt(await net.anvil.rpc<string>('eth_blockNumber')))
-      victim = leaderFor(head + 1, 4)
-      // mid-slot: its slot has just opened or is about to
-      await new Promise(resolve => setTimeout(resolve, 300))
+      killedAt = Math.max(head, ...net.openedAt.keys()) + 1
+      victim = leaderFor(killedAt, 4)
+      await until(() => net.openedAt.has(killedAt), 10_000, `member ${victim} to open slot ${killedAt}`)
       net.killMember(victim)
-      killedAt = head + 1
-      const before = net.candidates.size
-      await net.waitForCandidates(before + 6)
+      killedAfterMs = Date.now() - (net.openedAt.get(killedAt) ?? 0)
+      await until(() => Math.max(...net.candidates.keys()) >= killedAt + CRASH_WINDOW, 90_000, `a candidate for slot ${killedAt + CRASH_WINDOW}`)
       follower = new Map(net.candidates)
+      pinned.config = net.config
+      for (let i = 0; i < 4; i++) {
+        for (const line of await logLines(net.members[i].logPath)) {
+          if (i === victim) { victimLog.push(line) }
+          if (line.event === 'simulation-recorded') {
+            recorded.set(i, (recorded.get(i) ?? new Set()).add(`${String(line.slot)}:${String(line.member)}`))
+          }
+          if (line.event === 'slot-sealed' && line.sealer === 'self' && typeof line.slot === 'number') {
+            sealedBy.set(line.slot, [...(sealedBy.get(line.slot) ?? []), i])
+          }
+        }
+      }
     })
     expectOneCandidatePerSlot(stores, follower)
-    const after = [...follower.keys()].filter(s => s > killedAt + 1)
-    expect(after.length).to.be.at.least(4)
-    // slots led by the dead member either sealed through takeover or were skipped; later ones sealed
-    const slots = [...follower.keys()]
-    expect(slots.some(s => s > killedAt && leaderFor(s, 4) === victim) || slots.some(s => s > killedAt)).to.equal(true)
+    const outcome = expectCrashOutcome({
+      killedAt,
+      victim,
+      killedAfterMs,
+      sealed: new Set([...follower.keys(), ...[...stores.values()].flatMap(m => [...m.keys()])]),
+      sealedBy,
+      recorded,
+      opened: victimLog.find(l => l.event === 'slot-opened' && l.slot === killedAt),
+      victimSlot: candidateAt(follower, stores, killedAt),
+      config: pinned.config as Config
+    })
+    // what became of the victim's slot, in the report line
+    if (this.test != null) { this.test.title += ` [${outcome}]` }
   })
 
   it('byzantine minority (1 of 4): sealed by the honest majority; the divergent key never signs; divergence counted', async () => {
     let follower = new Map<number, CandidateValue>()
     let divergence = 0
     const bad: { key?: Uint8Array } = {}
-    const stores = await withTestnet({ members: 4, faults: { 3: 'wrong-coinbase' } }, async net => {
+    const stores = await withTestnet({ members: 4, memberEntries: { 3: DIVERGENT_MEMBER } }, async net => {
       await net.waitForCandidates(8)
       follower = new Map(net.candidates)
       bad.key = net.config.committee[3].blsPublicKey
@@ -149,7 +263,7 @@ describe('e2e: the committee as processes', function () {
   it('byzantine minority (2 of 7): sealed by the honest majority only', async () => {
     let follower = new Map<number, CandidateValue>()
     let badKeys: Uint8Array[] = []
-    await withTestnet({ members: 7, blockTime: 2, txsPerSlot: 4, faults: { 1: 'wrong-coinbase', 5: 'wrong-coinbase' } }, async net => {
+    await withTestnet({ members: 7, blockTime: 2, txsPerSlot: 4, memberEntries: { 1: DIVERGENT_MEMBER, 5: DIVERGENT_MEMBER } }, async net => {
       await net.waitForCandidates(5, 180_000)
       follower = new Map(net.candidates)
       badKeys = [1, 5].map(i => net.config.committee[i].blsPublicKey)
@@ -164,7 +278,10 @@ describe('e2e: the committee as processes', function () {
   it('restart: a stopped member catches up through sync and signs on, never twice', async () => {
     let restartedHolds: number[] = []
     let sealedWhileDown: number[] = []
-    let signedAfter = 0
+    let ledAfter = -1
+    let led: CandidateValue | undefined
+    const restarted: { key?: Uint8Array } = {}
+    const signedBy = (c: CandidateValue): boolean => restarted.key != null && c.committeeRoster.some(k => equalBytes(k, restarted.key as Uint8Array))
     const stores = await withTestnet({ members: 4 }, async net => {
       await net.waitForCandidates(3)
       await net.stopMember(2)
@@ -172,16 +289,20 @@ describe('e2e: the committee as processes', function () {
       await net.waitForCandidates(net.candidates.size + 4)
       sealedWhileDown = [...net.candidates.keys()].filter(s => s > downFrom)
       await net.startMember(2)
-      const key = net.config.committee[2].blsPublicKey
-      const signedBy = (c: CandidateValue): boolean => c.committeeRoster.some(k => equalBytes(k, key))
+      restarted.key = net.config.committee[2].blsPublicKey
       const lastDown = Math.max(...sealedWhileDown)
       await until(() => [...net.candidates.values()].some(c => c.slot > lastDown && signedBy(c)), 60_000, 'the restarted member to sign again')
-      signedAfter = [...net.candidates.values()].filter(signedBy).length
+      // and it leads again: the next slot it leads is sealed, with its signature
+      const next = Math.max(...net.candidates.keys()) + 1
+      ledAfter = next + (((2 - next) % 4) + 4) % 4
+      await until(() => Math.max(...net.candidates.keys()) > ledAfter, 30_000, `a candidate past slot ${ledAfter}`)
+      led = net.candidates.get(ledAfter)
       expect(await readFile(net.members[2].logPath, 'utf8')).to.not.match(/double-sign-refused/)
     })
     restartedHolds = [...(stores.get(2)?.keys() ?? [])]
     for (const s of sealedWhileDown) { expect(restartedHolds, `slot ${s} caught up`).to.include(s) }
-    expect(signedAfter).to.be.greaterThan(0)
+    expect(led, `slot ${ledAfter}, led by the restarted member`).to.not.equal(undefined)
+    expect(signedBy(led as CandidateValue), `slot ${ledAfter} signed by the restarted member`).to.equal(true)
   })
 
   it('intruders (wrong MR_TD, expired operator ticket) are never admitted; the run is unaffected', async () => {
