@@ -72,6 +72,22 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     expect(reader.get(slots[0])).to.not.equal(undefined)
   })
 
+  it('a reader keeps only its newest `keep` candidates, and yields every slot once, in order', async () => {
+    const slots = await sealedSlots(5)
+    const reader = await Reader.start({ config: net.config, keep: 3, ticket: async peer => issueTicket({ role: 'reader', subject: peer, expiresAt: nowSecs() + 3600 }, net.reader.privateJwk), bootstrap: [net.nodes[2].addresses().public[0]] })
+    cleanup.push(async () => reader.stop())
+    const got: number[] = []
+    for await (const c of reader) {
+      got.push(c.slot)
+      if (got.length >= slots.length + 3) { break }
+    }
+    expect(new Set(got).size, 'no slot yielded twice').to.equal(got.length)
+    expect(got).to.deep.equal([...got].sort((a, b) => a - b))
+    const held = got.filter(s => reader.get(s) != null)
+    expect(held, 'only the newest three are kept').to.deep.equal(got.slice(-3))
+    expect(reader.latest()?.slot).to.equal(got.at(-1))
+  })
+
   it('a reader receives candidates but never a simulation or a hint, and cannot join the private plane', async () => {
     const { topics } = net.nodes[0]
     const plane = await clientPlane('reader', [topics.candidates, topics.simulations, topics.hint, topics.roster])
