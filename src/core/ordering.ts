@@ -7,7 +7,10 @@
  * 3. the unsealed pool: by effective priority fee (min(tip cap, fee cap − base fee)) descending, ties
  * broken by transaction hash ascending, with each sender's transactions always in nonce order
  * (a sender's next transaction competes only once its previous nonce is placed). Pool entries
- * whose fee cap is below the base fee, and exact duplicates, are left out.
+ * whose fee cap is below the base fee, and exact duplicates, are left out. Of two transactions with
+ * one sender and nonce (a replacement), the one paying more wins: higher effective tip, then higher
+ * fee cap, then the lower hash. Geth keeps the first-seen one unless the new one bumps its price; a
+ * committee has no common "first seen", so the price alone decides.
  *
  * Pure: no I/O, no clock, no randomness.
  */
@@ -36,6 +39,30 @@ function compareNonce (a: DecodedTx, b: DecodedTx): number {
   return a.nonce < b.nonce ? -1 : 1
 }
 
+function feeCap (tx: DecodedTx['tx']): bigint {
+  const t = tx as unknown as { maxFeePerGas?: bigint, gasPrice?: bigint }
+  return t.maxFeePerGas ?? t.gasPrice ?? 0n
+}
+
+/** One sender's transactions in nonce order, one per nonce: the one paying more (see the module comment). */
+function replaced (byNonce: DecodedTx[], baseFee: bigint, dropped: PoolOrder['dropped']): DecodedTx[] {
+  const out: DecodedTx[] = []
+  for (const tx of byNonce) {
+    const prev = out.at(-1)
+    if (prev == null || prev.nonce !== tx.nonce) {
+      out.push(tx)
+      continue
+    }
+    const tipDiff = effectiveTip(tx.tx, baseFee) - effectiveTip(prev.tx, baseFee)
+    const capDiff = feeCap(tx.tx) - feeCap(prev.tx)
+    const wins = tipDiff > 0n || (tipDiff === 0n && (capDiff > 0n || (capDiff === 0n && compareHash(tx.hash, prev.hash) < 0)))
+    const [winner, loser] = wins ? [tx, prev] : [prev, tx]
+    dropped.push({ hash: loser.hash, reason: `replaced by ${winner.hash} (same sender and nonce, higher fee)` })
+    out[out.length - 1] = winner
+  }
+  return out
+}
+
 export interface PoolOrder {
   ordered: DecodedTx[]
   dropped: Array<{ hash: string, reason: string }>
@@ -61,7 +88,7 @@ export function orderPool (pool: DecodedTx[], baseFee: bigint): PoolOrder {
     list.push(tx)
     bySender.set(tx.sender, list)
   }
-  const queues = [...bySender.values()].map(list => list.sort(compareNonce))
+  const queues = [...bySender.values()].map(list => replaced(list.sort(compareNonce), baseFee, dropped))
   const ordered: DecodedTx[] = []
   // heads of every sender's queue compete; small pools (≤ a few thousand) make a linear scan fine
   const heads = queues.map(() => 0)

@@ -266,16 +266,36 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
   }
 }
 
-function invalidReason (err: unknown, d: DecodedTx, baseFee: bigint): string {
-  const message = (err as Error).message.split('\n')[0]
-  if (/nonce/i.test(message)) {
-    return `invalid nonce ${d.nonce}: ${message.slice(0, 160)}`
+/**
+ * Why runTx refused a transaction, in geth's words (what a wallet or searcher expects to read). Matched
+ * on the first clause of ethereumjs' message: the rest of it describes the block and the transaction,
+ * and names fields ("nonce", "balance") of its own.
+ */
+export function invalidReason (err: unknown, d: DecodedTx, baseFee: bigint): string {
+  // ethereumjs appends " (vm … -> block … -> tx …)": the part that names fields of its own
+  const head = (err as Error).message.split('\n')[0].replace(/ \(vm .*$/, '')
+  const intrinsic = /INTRINSIC_GAS_TOO_LOW: tx gas limit (\d+) is lower than the minimum gas limit of (\d+)/.exec(head)
+  if (intrinsic != null) {
+    return `intrinsic gas too low: gas ${intrinsic[1]}, minimum needed ${intrinsic[2]}`
   }
-  if (/balance/i.test(message)) {
-    return 'sender balance too low'
+  const nonce = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(head)
+  if (nonce != null) {
+    return `${BigInt(nonce[2]) < BigInt(nonce[1]) ? 'nonce too low' : 'nonce too high'}: next nonce ${nonce[1]}, tx nonce ${nonce[2]}`
   }
-  if (effectiveTip(d.tx, baseFee) < 0n) {
-    return 'fee cap below the base fee'
+  if (/EIP-7825 cap/.test(head)) {
+    return 'gas limit over the EIP-7825 cap'
   }
-  return `invalid: ${message.slice(0, 200)}`
+  if (/is less than the block's baseFeePerGas/.test(head) || effectiveTip(d.tx, baseFee) < 0n) {
+    return `max fee per gas less than block base fee (base fee ${baseFee})`
+  }
+  if (/maxFeePerBlobGas/.test(head)) {
+    return 'max fee per blob gas less than block blob gas fee'
+  }
+  if (/not EOA/.test(head)) {
+    return 'sender not an eoa'
+  }
+  if (/enough funds/.test(head)) {
+    return 'insufficient funds for gas * price + value'
+  }
+  return `invalid: ${head.slice(0, 200)}`
 }

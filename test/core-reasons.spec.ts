@@ -1,0 +1,69 @@
+/**
+ * What the core says about what it leaves out: a replaced transaction (same sender and nonce) loses to
+ * the one paying more whatever their hashes, and every refusal names its real cause, in geth's words.
+ * Real ethereumjs execution on an in-memory parent state.
+ */
+import { expect } from 'aegir/chai'
+import { keccak256, makeCommon, simulateSlot } from '../src/core/index.ts'
+import { Workload } from '../src/node/workload/workload.ts'
+import { toHex } from '../src/proto/index.ts'
+import { memoryStateSource } from './fixtures/memory-state.ts'
+import { RULES } from './fixtures/slots.ts'
+import type { SlotInputs, SlotResult } from '../src/core/index.ts'
+
+const BASE_FEE = 1_000_000_000n
+const keys = Array.from({ length: 4 }, (_, i) => new Uint8Array(32).fill(i + 51))
+const common = makeCommon(RULES)
+
+async function simulate (unsealed: Uint8Array[], funded: string[]): Promise<SlotResult> {
+  const inputs: SlotInputs = {
+    parent: { number: 10n, hash: new Uint8Array(32).fill(1), timestamp: 1_750_000_000n, gasLimit: 30_000_000n, gasUsed: 15_000_000n, baseFeePerGas: BASE_FEE },
+    env: { timestamp: 1_750_000_012n, feeRecipient: new Uint8Array(20).fill(0xfe), prevRandao: new Uint8Array(32), gasLimit: 30_000_000n },
+    hints: [],
+    unsealed
+  }
+  return simulateSlot(inputs, RULES, memoryStateSource(funded))
+}
+
+const hashOf = (raw: Uint8Array): string => `0x${toHex(keccak256(raw))}`
+
+describe('core: replacements and exclusion reasons', function () {
+  this.timeout(30_000)
+
+  it('of two transactions with one sender and nonce, the higher fee wins, even when the cheaper one\'s hash sorts first', async () => {
+    const w = new Workload(common, keys)
+    const cheap = { maxPriorityFeePerGas: 1_000_000_000n, maxFeePerGas: 3_000_000_000n }
+    const dear = { maxPriorityFeePerGas: 2_000_000_000n, maxFeePerGas: 4_000_000_000n }
+    const high = w.ethTransfer(0, w.addresses[1], 1n, dear)
+    // the cheap replacement whose hash sorts below the dear one's (the case a hash-first rule gets wrong)
+    let low: Uint8Array | undefined
+    for (let value = 2n; value < 200n && low == null; value++) {
+      w.nonces[0] = 0n
+      const candidate = w.ethTransfer(0, w.addresses[1], value, cheap)
+      if (hashOf(candidate) < hashOf(high)) { low = candidate }
+    }
+    expect(low, 'a cheaper replacement with a lower hash').to.not.equal(undefined)
+    const next = w.ethTransfer(0, w.addresses[2], 5n, cheap) // nonce 1, after the replaced pair
+    for (const pool of [[low as Uint8Array, high, next], [next, high, low as Uint8Array]]) {
+      const r = await simulate(pool, w.addresses)
+      expect(r.included.map(t => t.hash)).to.deep.equal([hashOf(high), hashOf(next)])
+      const lost = r.excluded.find(e => e.hash === hashOf(low as Uint8Array))
+      expect(lost?.reason).to.equal(`replaced by ${hashOf(high)} (same sender and nonce, higher fee)`)
+    }
+  })
+
+  it('names intrinsic gas, a nonce gap and missing funds as such', async () => {
+    const w = new Workload(common, keys)
+    const fees = { maxPriorityFeePerGas: 1_000_000_000n, maxFeePerGas: 3_000_000_000n }
+    const tooLittleGas = w.ethTransfer(0, w.addresses[1], 1n, { ...fees, gasLimit: 20_000n })
+    w.nonces[1] = 3n
+    const gap = w.ethTransfer(1, w.addresses[0], 1n, fees)
+    const unfunded = w.ethTransfer(2, w.addresses[0], 1n, fees)
+    const r = await simulate([tooLittleGas, gap, unfunded], [w.addresses[0], w.addresses[1]])
+    expect(r.body).to.have.length(0)
+    const reason = (raw: Uint8Array): string | undefined => r.excluded.find(e => e.hash === hashOf(raw))?.reason
+    expect(reason(tooLittleGas)).to.equal('intrinsic gas too low: gas 20000, minimum needed 21000')
+    expect(reason(gap)).to.equal('nonce too high: next nonce 0, tx nonce 3')
+    expect(reason(unfunded)).to.equal('insufficient funds for gas * price + value')
+  })
+})
