@@ -73,6 +73,35 @@ const pad32 = (quantity: string): string => `0x${BigInt(quantity).toString(16).p
 
 const lower = (s: string): string => s.toLowerCase()
 
+/**
+ * The accounts and storage slots these transactions touch, by one batch of `eth_createAccessList`
+ * (each call against `block`, independently): address → 32-byte slot keys. A warm-up's guess only:
+ * what execution reads beyond it is fetched on demand.
+ */
+export async function accessedState (rpc: ChainRpc, calls: CallShape[], block: unknown): Promise<Map<string, Set<string>>> {
+  const lists = await rpc.batchSettled(calls.map(c => ({ method: 'eth_createAccessList', params: [c, block] })))
+  const wanted = new Map<string, Set<string>>()
+  const want = (address: string, key?: string): void => {
+    const a = lower(address)
+    const keys = wanted.get(a) ?? new Set<string>()
+    if (key != null) {
+      keys.add(pad32(key))
+    }
+    wanted.set(a, keys)
+  }
+  calls.forEach((c, i) => {
+    want(c.from)
+    if (c.to != null) { want(c.to) }
+    const r = lists[i]
+    const list = r instanceof RpcError ? undefined : (r.result as { accessList?: Array<{ address: string, storageKeys: string[] }> } | null)?.accessList
+    for (const entry of list ?? []) {
+      want(entry.address)
+      for (const key of entry.storageKeys) { want(entry.address, key) }
+    }
+  })
+  return wanted
+}
+
 export class ParentState {
   readonly rpc: ChainRpc
   readonly number: bigint
@@ -148,26 +177,7 @@ export class ParentState {
       return
     }
     this.requests++
-    const lists = await this.rpc.batchSettled(calls.map(c => ({ method: 'eth_createAccessList', params: [c, this.tag] })))
-    const wanted = new Map<string, Set<string>>()
-    const want = (address: string, key?: string): void => {
-      const a = lower(address)
-      const keys = wanted.get(a) ?? new Set<string>()
-      if (key != null) {
-        keys.add(pad32(key))
-      }
-      wanted.set(a, keys)
-    }
-    calls.forEach((c, i) => {
-      want(c.from)
-      if (c.to != null) { want(c.to) }
-      const r = lists[i]
-      const list = r instanceof RpcError ? undefined : (r.result as { accessList?: Array<{ address: string, storageKeys: string[] }> } | null)?.accessList
-      for (const entry of list ?? []) {
-        want(entry.address)
-        for (const key of entry.storageKeys) { want(entry.address, key) }
-      }
-    })
+    const wanted = await accessedState(this.rpc, calls, this.tag)
     await this.#fetch([...wanted.keys()], [...wanted].flatMap(([a, keys]) => [...keys].map(k => [a, k] as [string, string])))
   }
 

@@ -238,6 +238,8 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
 
   const { body, included, receipts, hintsApplied, gasUsed } = await executeUnits(vm, block, units, inputs.env.gasLimit, baseFee, excluded)
 
+  // a proven parent's partial trie gives the post-state root; an RPC-backed one cannot
+  const stateRoot = source.computesStateRoot === true ? await vm.stateManager.getStateRoot() : undefined
   const receiptsRoot = orderedTrieRoot(receipts)
   // the body holds the bytes as received; the decoder accepts only canonical encodings, so they are
   // what `serialize()` would give, without encoding every transaction again
@@ -250,6 +252,7 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
     baseFeePerGas: baseFee,
     receiptsRoot,
     transactionsRoot,
+    ...(stateRoot != null ? { stateRoot } : {}),
     hintsApplied,
     header: {
       number: Number(number),

@@ -48,6 +48,8 @@ export interface StateSource {
   prefetch?(addresses: string[]): Promise<void>
   /** optional: warm the state these transactions (as calls on the parent) touch */
   prefetchCalls?(calls: Array<{ from: string, to?: string, data: string, value: string, gas: string }>): Promise<void>
+  /** the state manager is a proven partial trie: the result carries the post-state root */
+  computesStateRoot?: boolean
 }
 
 export type TxOrigin = 'auction' | 'hint' | 'pool'
@@ -74,6 +76,8 @@ export interface SlotResult {
   baseFeePerGas: bigint
   receiptsRoot: Uint8Array
   transactionsRoot: Uint8Array
+  /** the post-state root, when the state source computes one */
+  stateRoot?: Uint8Array
   hintsApplied: Uint8Array[]
   header: CandidateHeaderValue
 }

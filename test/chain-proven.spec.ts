@@ -1,0 +1,159 @@
+/**
+ * Parent state the RPC cannot falsify, on a real anvil: headers hash to the block hashes anvil gives,
+ * a slot simulated on proven state reproduces anvil's post-state root (on blocks that zero no storage,
+ * where anvil's root is canonical), and a loopback proxy that alters one answer — a balance, a proof
+ * node, code, a header — makes the read fail with `parent-state-proof` instead of answering.
+ */
+import { createServer } from 'node:http'
+import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
+import { expect } from 'aegir/chai'
+import { ChainRpc, headerHash, parentHeaderOf, ParentStateProofError, ProvenParent, ProvenParentCache, provenStateSource } from '../src/chain/index.ts'
+import { makeCommon, simulateSlot } from '../src/core/index.ts'
+import { Anvil } from './fixtures/anvil.ts'
+import { mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
+import type { MinedBlock, PreparedChain } from './fixtures/chain-workload.ts'
+import type { RpcBlock } from '../src/chain/index.ts'
+import type { SlotInputs } from '../src/core/index.ts'
+import type { Server } from 'node:http'
+
+type Rewrite = (method: string, params: unknown[], result: unknown) => unknown
+
+/** A JSON-RPC proxy to `target` that may rewrite results (batches included). */
+async function rewritingProxy (target: string): Promise<{ url: string, rewrite: { fn?: Rewrite }, close(): Promise<void> }> {
+  const rewrite: { fn?: Rewrite } = {}
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString()
+      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async r => {
+        let answer = await r.json() as unknown
+        const sent = JSON.parse(body) as unknown
+        const fix = (call: { method: string, params: unknown[] }, reply: { result?: unknown }): unknown =>
+          reply.result === undefined || rewrite.fn == null ? reply : { ...reply, result: rewrite.fn(call.method, call.params, reply.result) }
+        answer = Array.isArray(answer) ? answer.map((reply, i) => fix((sent as Array<{ method: string, params: unknown[] }>)[i], reply)) : fix(sent as never, answer as never)
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer))
+      }, () => { res.destroy() })
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    rewrite,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise(resolve => server.close(resolve))
+    }
+  }
+}
+
+describe('chain: proven parent state', function () {
+  this.timeout(120_000)
+  let anvil: Anvil
+  let rpc: ChainRpc
+  let chain: PreparedChain
+
+  before(async () => {
+    anvil = await Anvil.start({ noMining: true, order: 'fifo' })
+    rpc = new ChainRpc(anvil.url)
+    chain = await prepareChain(anvil, 12)
+  })
+
+  after(async () => {
+    await anvil?.stop()
+  })
+
+  function asMined (m: MinedBlock): SlotInputs {
+    return {
+      parent: parentHeaderOf(m.parent),
+      env: { timestamp: BigInt(m.block.timestamp), feeRecipient: hexToBytes(m.block.miner as `0x${string}`), prevRandao: hexToBytes(m.block.mixHash as `0x${string}`), gasLimit: BigInt(m.block.gasLimit) },
+      auctionWinner: { txs: m.raws, revertProtected: false },
+      hints: [],
+      unsealed: []
+    }
+  }
+
+  it('hashes every header (from block 1 on) to the hash anvil reports', async () => {
+    await mine(anvil, mixedTransactions(chain.workload, chain.token, 10))
+    const latest = Number(BigInt(await anvil.rpc<string>('eth_blockNumber')))
+    expect(latest).to.be.at.least(2)
+    for (let n = 1; n <= latest; n++) {
+      const block = await anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false])
+      expect(bytesToHex(headerHash(block)), `block ${n}`).to.equal(block.hash)
+    }
+  })
+
+  it('simulates a mined block on proven state and reproduces anvil\'s post-state root, receipts root and balances', async () => {
+    const m = await mine(anvil, mixedTransactions(chain.workload, chain.token, 40))
+    expect(m.receipts.some(r => r.status === '0x0'), 'the workload has reverts').to.equal(true)
+    const parent = await new ProvenParentCache(rpc).get(m.parent.hash)
+    const result = await simulateSlot(asMined(m), RULES, provenStateSource(parent))
+    expect(result.included).to.have.length(m.raws.length)
+    expect(bytesToHex(result.receiptsRoot)).to.equal(m.block.receiptsRoot)
+    expect(bytesToHex(result.stateRoot as Uint8Array)).to.equal(m.block.stateRoot)
+    // a fresh state manager on the same parent reads the parent's (proven) values, not the block's
+    const sm = provenStateSource(parent).stateManager(makeCommon(RULES))
+    const who = chain.workload.addresses[3]
+    const before = await sm.getAccount(createAddressFromString(who))
+    expect(before?.balance).to.equal(BigInt(await anvil.rpc<string>('eth_getBalance', [who, m.parent.number])))
+  })
+
+  it('proves absence: an account the chain never saw reads as absent, with a proof', async () => {
+    const head = await anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    const parent = await ProvenParent.open(rpc, head.hash)
+    expect(await parent.account('0x00000000000000000000000000000000deadbeef')).to.equal(undefined)
+    expect((await parent.account(chain.workload.addresses[0]))?.nonce).to.equal(BigInt(chain.workload.nonces[0]))
+  })
+
+  describe('an RPC that alters one answer', () => {
+    let proxy: Awaited<ReturnType<typeof rewritingProxy>>
+    let head: RpcBlock
+    before(async () => {
+      proxy = await rewritingProxy(anvil.url)
+      head = await anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    })
+    afterEach(() => { proxy.rewrite.fn = undefined })
+    after(async () => { await proxy?.close() })
+
+    const refused = async (p: Promise<unknown>, detail: RegExp): Promise<void> => {
+      const err = await p.then(() => undefined, (e: unknown) => e)
+      expect(err).to.be.instanceOf(ParentStateProofError)
+      expect((err as ParentStateProofError).code).to.equal('parent-state-proof')
+      expect((err as Error).message).to.match(detail)
+    }
+    const target = (): string => chain.workload.addresses[5].toLowerCase()
+
+    it('a balance raised in the answer (proof untouched) is refused', async () => {
+      proxy.rewrite.fn = (method, params, result) => method === 'eth_getProof' && String(params[0]).toLowerCase() === target()
+        ? { ...(result as object), balance: '0xffffffffffffffffffff' }
+        : result
+      const parent = await ProvenParent.open(new ChainRpc(proxy.url), head.hash)
+      await refused(parent.account(target()), /disagrees with its own proof/)
+    })
+
+    it('a proof whose leaf carries another balance is refused (it no longer reaches the state root)', async () => {
+      proxy.rewrite.fn = (method, params, result) => {
+        if (method !== 'eth_getProof' || String(params[0]).toLowerCase() !== target()) { return result }
+        const r = result as { accountProof: string[] }
+        const leaf = r.accountProof.at(-1) as string
+        // flip one nibble in the leaf's last bytes (inside the account's RLP)
+        const i = leaf.length - 80
+        const flipped = leaf.slice(0, i) + (leaf[i] === 'a' ? 'b' : 'a') + leaf.slice(i + 1)
+        return { ...r, accountProof: [...r.accountProof.slice(0, -1), flipped] }
+      }
+      const parent = await ProvenParent.open(new ChainRpc(proxy.url), head.hash)
+      await refused(parent.account(target()), /does not reach the parent's state root/)
+    })
+
+    it('code that does not hash to the proven code hash is refused', async () => {
+      proxy.rewrite.fn = (method, _params, result) => method === 'eth_getCode' ? `${String(result)}00` : result
+      const parent = await ProvenParent.open(new ChainRpc(proxy.url), head.hash)
+      await refused(parent.code(chain.token), /does not hash to the proven code hash/)
+    })
+
+    it('a header served for the pinned hash with another state root is refused', async () => {
+      proxy.rewrite.fn = (method, _params, result) => method === 'eth_getBlockByHash' ? { ...(result as object), stateRoot: `0x${'11'.repeat(32)}` } : result
+      await refused(ProvenParent.open(new ChainRpc(proxy.url), head.hash), /hashes to/)
+    })
+  })
+})
