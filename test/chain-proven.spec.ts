@@ -5,11 +5,13 @@
  * node, code, a header — makes the read fail with `parent-state-proof` instead of answering.
  */
 import { createServer } from 'node:http'
+import { createTx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { expect } from 'aegir/chai'
 import { ChainRpc, headerHash, parentHeaderOf, ParentStateProofError, ProvenParent, ProvenParentCache, provenStateSource } from '../src/chain/index.ts'
 import { makeCommon, simulateSlot } from '../src/core/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
+import { canonicalRoot, dumpState } from './fixtures/canonical-state.ts'
 import { mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
 import type { MinedBlock, PreparedChain } from './fixtures/chain-workload.ts'
 import type { RpcBlock } from '../src/chain/index.ts'
@@ -103,6 +105,29 @@ describe('chain: proven parent state', function () {
     const parent = await ProvenParent.open(rpc, head.hash)
     expect(await parent.account('0x00000000000000000000000000000000deadbeef')).to.equal(undefined)
     expect((await parent.account(chain.workload.addresses[0]))?.nonce).to.equal(BigInt(chain.workload.nonces[0]))
+  })
+
+  it('deletions: whole-balance token transfers (several zeroed slots in one storage trie), a contract created and destroyed in one transaction, an emptied balance — the root equals the canonical one', async () => {
+    const w = chain.workload
+    const common = makeCommon(RULES)
+    const fees = { maxPriorityFeePerGas: 10n ** 9n, maxFeePerGas: 10n ** 11n }
+    const txs: Uint8Array[] = []
+    // every token balance of senders 0–7 goes to sender 11: eight slots of one trie set to zero
+    for (let i = 0; i < 8; i++) {
+      const balance = BigInt(await anvil.rpc<string>('eth_call', [{ to: chain.token, data: `0x70a08231${w.addresses[i].slice(2).padStart(64, '0')}` }, 'latest']))
+      txs.push(w.tokenTransfer(i, chain.token, w.addresses[11], balance, fees))
+    }
+    // init code: SSTORE(0, 1), then SELFDESTRUCT to the caller (EIP-6780: deleted, created in this transaction)
+    txs.push(createTx({ type: 2, chainId: 31337n, nonce: w.nonces[9]++, gasLimit: 200_000n, ...fees, data: hexToBytes('0x600160005533ff') }, { common }).sign(w.keys[9]).serialize())
+    const m = await mine(anvil, txs)
+    expect(m.receipts.map(r => r.status)).to.deep.equal(txs.map(() => '0x1'))
+    const parent = await new ProvenParentCache(rpc).get(m.parent.hash)
+    const result = await simulateSlot(asMined(m), RULES, provenStateSource(parent))
+    expect(bytesToHex(result.receiptsRoot)).to.equal(m.block.receiptsRoot)
+    const canonical = bytesToHex(await canonicalRoot(await dumpState(anvil)))
+    expect(bytesToHex(result.stateRoot as Uint8Array), 'the canonical post-state root').to.equal(canonical)
+    expect(canonical, 'anvil keeps the zeroed slots as leaves: its root is not the oracle here').to.not.equal(m.block.stateRoot)
+    expect(parent.collapseProofs, 'a deletion needed a node outside the touched keys\' proofs').to.be.greaterThan(0)
   })
 
   describe('an RPC that alters one answer', () => {

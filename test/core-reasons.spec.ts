@@ -52,6 +52,34 @@ describe('core: replacements and exclusion reasons', function () {
     }
   })
 
+  it('a state read that fails fails the slot: the transaction reading is never excluded for it', async () => {
+    const w = new Workload(common, keys)
+    const fees = { maxPriorityFeePerGas: 1_000_000_000n, maxFeePerGas: 3_000_000_000n }
+    const tx = w.ethTransfer(0, w.addresses[1], 1n, fees)
+    const memory = memoryStateSource(w.addresses)
+    const stalled = Object.assign(new Error('eth_getProof: timed out after 10000 ms'), { code: 'rpc-timeout' })
+    const failing = {
+      ...memory,
+      stateManager: (c: Parameters<typeof memory.stateManager>[0]) => {
+        const sm = memory.stateManager(c)
+        const getAccount = sm.getAccount.bind(sm)
+        sm.getAccount = async a => {
+          if (a.toString() === w.addresses[1].toLowerCase()) { throw stalled }
+          return getAccount(a)
+        }
+        return sm
+      }
+    }
+    const inputs: SlotInputs = {
+      parent: { number: 10n, hash: new Uint8Array(32).fill(1), timestamp: 1_750_000_000n, gasLimit: 30_000_000n, gasUsed: 15_000_000n, baseFeePerGas: BASE_FEE },
+      env: { timestamp: 1_750_000_012n, feeRecipient: new Uint8Array(20).fill(0xfe), prevRandao: new Uint8Array(32), gasLimit: 30_000_000n },
+      hints: [],
+      unsealed: [tx]
+    }
+    const err = await simulateSlot(inputs, RULES, failing).then(() => undefined, (e: unknown) => e)
+    expect(err).to.equal(stalled)
+  })
+
   it('names intrinsic gas, a nonce gap and missing funds as such', async () => {
     const w = new Workload(common, keys)
     const fees = { maxPriorityFeePerGas: 1_000_000_000n, maxFeePerGas: 3_000_000_000n }

@@ -5,11 +5,15 @@
  * there would compute a wrong root, so nothing touches a key before its path is proven), and the
  * post-state root comes from the trie after execution.
  *
- * A deletion that collapses a branch whose surviving sibling no proof holds cannot be computed: the
- * root then fails with `parent-state-incomplete`, never a wrong value.
+ * A storage deletion that collapses a branch whose surviving child no proof holds first brings that
+ * child in (a proof of a crafted key routed through it: trie-collapse.ts). What still cannot be
+ * computed fails with `parent-state-incomplete`, never a wrong value. Storage writes are done here
+ * rather than in the base class, whose write path runs inside an async Promise executor: a trie error
+ * there is an unhandled rejection (a crashed member) instead of a failed simulation.
  *
  * Owns ProvenStateManager and provenStateSource.
  */
+import { RLP } from '@ethereumjs/rlp'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex } from '@ethereumjs/util'
 import { ParentStateProofError } from './proven-state.ts'
@@ -17,6 +21,18 @@ import type { CallShape } from './parent-state.ts'
 import type { ProvenParent } from './proven-state.ts'
 import type { Common } from '@ethereumjs/common'
 import type { Account, Address } from '@ethereumjs/util'
+
+/** A trie operation that met a node no proof holds becomes `parent-state-incomplete`. */
+async function incomplete<T> (p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (err) {
+    if ((err as Error).message === 'Missing node in DB') {
+      throw new ParentStateProofError('parent-state-incomplete', 'a deletion collapses a trie branch whose other child no proof holds')
+    }
+    throw err
+  }
+}
 
 export class ProvenStateManager extends MerkleStateManager {
   readonly parent: ProvenParent
@@ -56,16 +72,26 @@ export class ProvenStateManager extends MerkleStateManager {
     return super.getCode(address)
   }
 
-  /** The post-state root; a deletion whose collapse needs an unproven node fails with a typed error. */
-  override async getStateRoot (): Promise<Uint8Array> {
-    try {
-      return await super.getStateRoot()
-    } catch (err) {
-      if ((err as Error).message === 'Missing node in DB') {
-        throw new ParentStateProofError('parent-state-incomplete', 'a deletion collapses a trie branch whose other child no proof holds')
-      }
-      throw err
+  protected override async _writeContractStorage (address: Address, account: Account, key: Uint8Array, value: Uint8Array): Promise<void> {
+    const trie = this._getStorageTrie(address, account)
+    if (value.length > 0) {
+      await trie.put(key, RLP.encode(value))
+    } else {
+      await this.parent.beforeStorageDeletion(address.toString(), trie, key)
+      await incomplete(trie.del(key))
     }
+    account.storageRoot = trie.root()
+    await this.putAccount(address, account)
+  }
+
+  /** Flushes at depth 0: an account deletion that needs an unproven node fails typed. */
+  override async commit (): Promise<void> {
+    return incomplete(super.commit())
+  }
+
+  /** The post-state root; a deletion whose collapse needs an unproven node fails typed. */
+  override async getStateRoot (): Promise<Uint8Array> {
+    return incomplete(super.getStateRoot())
   }
 
   override shallowCopy (): ProvenStateManager {

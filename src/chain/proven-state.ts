@@ -20,6 +20,7 @@ import { LRUCache } from 'lru-cache'
 import { RpcError } from './errors.ts'
 import { headerHash } from './header-hash.ts'
 import { accessedState } from './parent-state.ts'
+import { collapseSibling, keyUnder, MAX_CRAFTED_NIBBLES } from './trie-collapse.ts'
 import type { CallShape } from './parent-state.ts'
 import type { ChainRpc } from './rpc-client.ts'
 import type { RpcBlock } from './types.ts'
@@ -63,6 +64,8 @@ export class ProvenParent {
   readonly nodes = new Map<string, Uint8Array>()
   /** RPC round trips made for this parent */
   requests = 0
+  /** proofs of crafted keys fetched for a deletion's branch collapse */
+  collapseProofs = 0
   readonly #accounts = new Map<string, Promise<Account | undefined>>()
   readonly #storage = new Map<string, Promise<void>>()
   readonly #code = new Map<string, Promise<void>>()
@@ -156,6 +159,25 @@ export class ProvenParent {
       if (account?.isContract() === true) { withCode.push(a) }
     }
     await Promise.all(withCode.map(async a => this.code(a)))
+  }
+
+  /**
+   * Before a storage slot is deleted from `trie` (the account's current storage trie): if the
+   * deletion's branch collapse needs a node no proof holds, prove a crafted slot routed through it.
+   */
+  async beforeStorageDeletion (address: string, trie: MerklePatriciaTrie, slot: Uint8Array): Promise<void> {
+    const hashed = keccak256(slot)
+    for (let round = 0; round < 4; round++) {
+      const prefix = await collapseSibling(trie, hashed, hash => this.nodes.has(hash))
+      if (prefix == null) { return }
+      const crafted = keyUnder(prefix, 32)
+      if (crafted == null) {
+        throw new ParentStateProofError('parent-state-incomplete', `deleting a storage slot of ${address} needs a trie node ${prefix.length} nibbles deep that no proof holds (keys are crafted up to ${MAX_CRAFTED_NIBBLES} nibbles)`)
+      }
+      this.collapseProofs++
+      await this.storage(address, bytesToHex(crafted))
+    }
+    throw new ParentStateProofError('parent-state-incomplete', `deleting a storage slot of ${address}: the proofs fetched do not hold the node its collapse needs`)
   }
 
   /** Proves, in one batch, the state these transactions touch (their access lists on the parent). */

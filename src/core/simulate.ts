@@ -145,6 +145,11 @@ async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigi
           break
         }
       } catch (err) {
+        if (isStateFailure(err)) {
+          // the parent state could not be read (or proven): no fault of the transaction's, and
+          // excluding it would sign a body other members, whose reads succeeded, do not build
+          throw err
+        }
         failed = invalidReason(err, d, baseFee)
         stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: failed })
         if (unit.revertProtected) { break }
@@ -267,6 +272,15 @@ export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, sourc
       transactionsRoot
     }
   }
+}
+
+/**
+ * An error of the state source (`StateSource` implementations throw errors with these codes: the
+ * chain RPC's `rpc-*` and the proven state's `parent-state-*`), as opposed to a transaction's own.
+ */
+export function isStateFailure (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code.startsWith('rpc-') || code.startsWith('parent-state-'))
 }
 
 /**

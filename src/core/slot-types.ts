@@ -39,7 +39,11 @@ export interface SlotInputs {
   unsealed: Uint8Array[]
 }
 
-/** Parent state and history, injected: core itself does no I/O. */
+/**
+ * Parent state and history, injected: core itself does no I/O. A read that fails throws an error
+ * whose `code` starts with `rpc-` or `parent-state-`: the slot's simulation then fails as a whole
+ * (see `isStateFailure`), it never excludes the transaction that was reading.
+ */
 export interface StateSource {
   /** a fresh write overlay on the parent state */
   stateManager(common: Common): StateManagerInterface
