@@ -1,12 +1,12 @@
 /**
  * The simulation is awaited by its own slot only: a SealCandidate whose simulation waits on a stalled
- * RPC (here a loopback proxy in front of a real anvil that holds one parent's block) does not delay
+ * RPC (here a loopback proxy in front of a real anvil that holds one parent's header) does not delay
  * any other slot's commands.
  */
 import { createServer } from 'node:http'
 import { hexToBytes } from '@ethereumjs/util'
 import { expect } from 'aegir/chai'
-import { ChainRpc, detectChainInfo, ParentStateCache } from '../src/chain/index.ts'
+import { ChainRpc, detectChainInfo, ProvenParentCache } from '../src/chain/index.ts'
 import { parseConfig } from '../src/config/index.ts'
 import { AtelierMachine } from '../src/machine/index.ts'
 import { parentSimulation } from '../src/node/index.ts'
@@ -34,7 +34,7 @@ async function stallingProxy (target: string, stalledBlock: string): Promise<Sta
   const waiting: Array<() => void> = []
   let held = 0
   let released = false
-  const pattern = new RegExp(`"eth_getBlockByNumber"\\s*,\\s*"params"\\s*:\\s*\\[\\s*"${stalledBlock}"`)
+  const pattern = new RegExp(`"eth_getBlockByHash"\\s*,\\s*"params"\\s*:\\s*\\[\\s*"${stalledBlock}"`, 'i')
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -109,7 +109,7 @@ describe('machine: a stalled simulation holds only its own slot', function () {
     return new AtelierMachine({
       roster: config.roster,
       domainId: config.root().bytes,
-      simulate: parentSimulation({ rpc, parents: new ParentStateCache(rpc), chainInfo: () => chain })
+      simulate: parentSimulation({ parents: new ProvenParentCache(rpc), chainInfo: () => chain })
     })
   }
 
@@ -127,7 +127,7 @@ describe('machine: a stalled simulation holds only its own slot', function () {
   it('seals slot B while slot A\'s parent block is held by the RPC, then seals A once it answers', async () => {
     const [slotA, slotB] = [2, 3]
     const hashes = await outputHashes([[slotA, blocks[0]], [slotB, blocks[1]]])
-    const proxy = await stallingProxy(anvil.url, '0x1')
+    const proxy = await stallingProxy(anvil.url, blocks[0].hash)
     try {
       const machine = machineOn(proxy.url)
       const signers = [0, 1, 2]
@@ -168,7 +168,7 @@ describe('machine: a stalled simulation holds only its own slot', function () {
   it('a slot retired while its seal waits is refused as done, not sealed', async () => {
     const slot = 5
     const hashes = await outputHashes([[slot, blocks[0]]])
-    const proxy = await stallingProxy(anvil.url, '0x1')
+    const proxy = await stallingProxy(anvil.url, blocks[0].hash)
     try {
       const machine = machineOn(proxy.url)
       await machine.apply({ type: 'OpenSlot', value: open(slot, blocks[0]) })

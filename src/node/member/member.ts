@@ -15,7 +15,7 @@
  * that wiring is its whole content and reads best in one place: no slot logic lives here.
  */
 import { join } from 'node:path'
-import { ChainRpc, detectChainInfo, HeadWatcher, ParentStateCache } from '../../chain/index.ts'
+import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../../chain/index.ts'
 import { txDecoder } from '../../core/index.ts'
 import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import { serveHints, serveSync } from '../../p2p/index.ts'
@@ -89,7 +89,7 @@ export class MemberNode extends EventTarget {
   metricsPort?: number
   readonly #o: MemberNodeOptions
   readonly #rpc: ChainRpc
-  readonly #parents: ParentStateCache
+  readonly #parents: ProvenParentCache
   readonly #relay: TxRelay
   #bus!: CommandBus
   #duties!: Duties
@@ -110,7 +110,7 @@ export class MemberNode extends EventTarget {
     this.topics = gossipTopicNames(o.config.lattice, o.config.signature())
     this.log = (o.logger ?? silentLogger).child({ member: index })
     this.#rpc = new ChainRpc(o.config.chainRpc, { timeoutMs: o.config.tuning.rpcTimeoutMs })
-    this.#parents = new ParentStateCache(this.#rpc)
+    this.#parents = new ProvenParentCache(this.#rpc)
     this.#relay = new TxRelay({ publish: async txs => { await this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('PoolTransactions', { txs })) } })
   }
 
@@ -147,7 +147,7 @@ export class MemberNode extends EventTarget {
     this.machine = new AtelierMachine({
       roster: config.roster,
       domainId: config.root().bytes,
-      simulate: parentSimulation({ rpc: this.#rpc, parents: this.#parents, chainInfo: () => this.chainInfo, hook: o.simulationHook }),
+      simulate: parentSimulation({ parents: this.#parents, chainInfo: () => this.chainInfo, hook: o.simulationHook }),
       onDivergence: (slot, member) => {
         this.metrics.simulationDivergence.inc()
         this.log.warn('simulation-divergence', { slot, member })
@@ -252,7 +252,15 @@ export class MemberNode extends EventTarget {
       slotSeconds: this.#o.slotSeconds,
       stopped
     })
-    this.#simulator = new SimulateAndSign({ index: this.index, machine, signer, bus: this.#bus, table, log })
+    this.#simulator = new SimulateAndSign({
+      index: this.index,
+      machine,
+      signer,
+      bus: this.#bus,
+      table,
+      log,
+      onParentStateRefused: code => { metrics.parentStateRefusals.inc({ code }) }
+    })
     this.#catchUp = new CatchUp({
       plane: this.publicPlane,
       config,

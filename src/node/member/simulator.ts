@@ -1,19 +1,20 @@
 /**
  * Simulation and signing. `parentSimulation` is what the machine calls to simulate a slot's committed
- * inputs: the parent block is read from the pinned RPC and must be the one OpenSlot named, then src/core
- * runs the inputs on that parent's state. `SimulateAndSign` runs once a slot's inputs are complete:
+ * inputs, on the parent OpenSlot pins by hash: its header must hash to that hash, and every account,
+ * slot, code and ancestor hash the simulation reads is proven against it (src/chain's proven state),
+ * so the result carries the post-state root. An answer that does not verify fails the simulation with
+ * `parent-state-proof` (counted, logged): this member never signs a body built on unproven state. `SimulateAndSign` runs once a slot's inputs are complete:
  * simulate, sign the candidate's signing root through the signing record (never two roots for one
  * slot), and submit the signed output to the committee.
  *
  * Owns parentSimulation, SimulateAndSign and SimulationHook, the seam through which tests run a
  * faulty image (a divergent member); production code never sets a hook.
  */
-import { hexToBytes } from '@ethereumjs/util'
-import { parentHeaderOf, rpcStateSource } from '../../chain/index.ts'
+import { ParentStateProofError, parentHeaderOf, provenStateSource } from '../../chain/index.ts'
 import { simulateSlot } from '../../core/index.ts'
 import { DoubleSignError, slotInputsOf } from '../../machine/index.ts'
 import { toHex } from '../../proto/index.ts'
-import type { ChainInfo, ChainRpc, ParentStateCache, RpcBlock } from '../../chain/index.ts'
+import type { ChainInfo, ProvenParentCache } from '../../chain/index.ts'
 import type { SlotInputs, SlotResult } from '../../core/index.ts'
 import type { AtelierMachine, SafeSigner, SlotSpec } from '../../machine/index.ts'
 import type { Logger } from '../log.ts'
@@ -26,24 +27,23 @@ export interface SimulationHook {
 }
 
 export interface ParentSimulationOptions {
-  rpc: ChainRpc
-  parents: ParentStateCache
+  parents: ProvenParentCache
   chainInfo(): ChainInfo
   hook?: SimulationHook
 }
 
-/** The machine's `simulate`: a slot's committed inputs on the parent OpenSlot pinned. */
+/** The machine's `simulate`: a slot's committed inputs on the parent OpenSlot pinned, proven. */
 export function parentSimulation (o: ParentSimulationOptions): (spec: SlotSpec) => Promise<SlotResult> {
   return async spec => {
-    const block = await o.rpc.call<RpcBlock | null>('eth_getBlockByNumber', [`0x${spec.open.parentNumber.toString(16)}`, false])
-    if (block == null || toHex(hexToBytes(block.hash as `0x${string}`)) !== toHex(spec.open.parent)) {
-      throw new Error(`parent ${spec.open.parentNumber} on the chain is not ${toHex(spec.open.parent).slice(0, 16)}… (reorg or another chain)`)
+    const parent = await o.parents.get(`0x${toHex(spec.open.parent)}`)
+    if (parent.number !== BigInt(spec.open.parentNumber)) {
+      throw new Error(`OpenSlot names block ${toHex(spec.open.parent).slice(0, 16)}… as number ${spec.open.parentNumber}; its header says ${parent.number}`)
     }
-    let inputs = slotInputsOf(spec, parentHeaderOf(block))
+    let inputs = slotInputsOf(spec, parentHeaderOf(parent.header))
     if (o.hook?.alterInputs != null) {
       inputs = o.hook.alterInputs(inputs)
     }
-    return simulateSlot(inputs, o.chainInfo(), rpcStateSource(o.parents.get(BigInt(spec.open.parentNumber))))
+    return simulateSlot(inputs, o.chainInfo(), provenStateSource(parent))
   }
 }
 
@@ -54,6 +54,8 @@ export interface SimulateAndSignOptions {
   bus: CommandBus
   table: SlotTable
   log: Logger
+  /** the parent's state did not verify (the slot is refused): for the operator's metric */
+  onParentStateRefused?(code: string): void
 }
 
 export class SimulateAndSign {
@@ -75,7 +77,12 @@ export class SimulateAndSign {
       result = await machine.simulate(slot)
     } catch (err) {
       ctx.submitting = false
-      log.error('simulation-failed', { slot, message: (err as Error).message })
+      if (err instanceof ParentStateProofError) {
+        this.#o.onParentStateRefused?.(err.code)
+        log.error('parent-state-refused', { slot, code: err.code, message: err.message })
+      } else {
+        log.error('simulation-failed', { slot, message: (err as Error).message })
+      }
       return
     }
     ctx.simulationMs = performance.now() - started
