@@ -7,7 +7,7 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, hexToBytes } from '@ethereumjs/util'
-import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
+import { keccak256 } from '../proto/index.ts'
 import { RpcError } from './errors.ts'
 import type { RpcBlock } from './types.ts'
 

@@ -15,8 +15,8 @@
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
 import { Account, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_RLP, MapDB, setLengthLeft, ValueEncoding } from '@ethereumjs/util'
-import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { LRUCache } from 'lru-cache'
+import { keccak256 } from '../proto/index.ts'
 import { RpcError } from './errors.ts'
 import { headerHash } from './header-hash.ts'
 import { accessedState } from './parent-state.ts'
@@ -101,7 +101,7 @@ export class ProvenParent {
 
   /** A trie over the proven nodes with the given root (keys hashed, as the state and storage tries). */
   trie (root: Uint8Array): MerklePatriciaTrie {
-    return new MerklePatriciaTrie({ db: new MapDB(this.nodes), root, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes })
+    return new MerklePatriciaTrie({ db: new MapDB(this.nodes), root, useKeyHashing: true, useKeyHashingFunction: keccak256, valueEncoding: ValueEncoding.Bytes })
   }
 
   /** The proven account (undefined: proven absent). */

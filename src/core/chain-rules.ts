@@ -6,8 +6,8 @@
  */
 import { paramsBlock } from '@ethereumjs/block'
 import { createCustomCommon, Mainnet } from '@ethereumjs/common'
-import createKeccakHash from 'keccak'
 import secp256k1 from 'secp256k1'
+import { keccak256 } from '../proto/index.ts'
 import type { Common } from '@ethereumjs/common'
 
 export interface ChainRules {
@@ -34,10 +34,7 @@ function nativeEcrecover (msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint
   return secp256k1.ecdsaRecover(sig, recoveryId(v, chainId), msgHash, false).subarray(1)
 }
 
-export function keccak256 (bytes: Uint8Array): Uint8Array {
-  const digest = createKeccakHash('keccak256').update(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest()
-  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength)
-}
+export { keccak256 }
 
 /** A stable name for a set of rules: caches keyed by it never mix chains or forks. */
 export function rulesKey (rules: ChainRules): string {
