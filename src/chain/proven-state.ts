@@ -70,6 +70,7 @@ export class ProvenParent {
   readonly #storage = new Map<string, Promise<void>>()
   readonly #code = new Map<string, Promise<void>>()
   readonly #hashes = new Map<bigint, Promise<Uint8Array>>()
+  readonly #listed = new Set<string>()
   readonly #accountTrie: MerklePatriciaTrie
 
   private constructor (rpc: ChainRpc, header: RpcBlock) {
@@ -182,9 +183,16 @@ export class ProvenParent {
 
   /** Proves, in one batch, the state these transactions touch (their access lists on the parent). */
   async prefetchCalls (calls: CallShape[]): Promise<void> {
-    if (calls.length === 0) { return }
+    // a parent's access lists never change: ask once per call (re-simulations repeat most of them)
+    const fresh = calls.filter(c => {
+      const key = `${c.from}:${c.to ?? ''}:${c.value}:${c.gas}:${c.data}`
+      if (this.#listed.has(key)) { return false }
+      this.#listed.add(key)
+      return true
+    })
+    if (fresh.length === 0) { return }
     this.requests++
-    const wanted = await accessedState(this.rpc, calls, this.blockId)
+    const wanted = await accessedState(this.rpc, fresh, this.blockId)
     await this.prefetch(wanted.keys(), [...wanted].flatMap(([a, keys]) => [...keys].map(k => [a, k] as [string, string])))
   }
 
