@@ -68,7 +68,14 @@ describe('chain: proven parent state', function () {
   function asMined (m: MinedBlock): SlotInputs {
     return {
       parent: parentHeaderOf(m.parent),
-      env: { timestamp: BigInt(m.block.timestamp), feeRecipient: hexToBytes(m.block.miner as `0x${string}`), prevRandao: hexToBytes(m.block.mixHash as `0x${string}`), gasLimit: BigInt(m.block.gasLimit) },
+      env: {
+        timestamp: BigInt(m.block.timestamp),
+        feeRecipient: hexToBytes(m.block.miner as `0x${string}`),
+        prevRandao: hexToBytes(m.block.mixHash as `0x${string}`),
+        gasLimit: BigInt(m.block.gasLimit),
+        extraData: hexToBytes(m.block.extraData as `0x${string}`),
+        parentBeaconBlockRoot: hexToBytes(m.block.parentBeaconBlockRoot as `0x${string}`)
+      },
       auctionWinner: { txs: m.raws, revertProtected: false },
       hints: [],
       unsealed: []
@@ -93,6 +100,36 @@ describe('chain: proven parent state', function () {
     expect(result.included).to.have.length(m.raws.length)
     expect(bytesToHex(result.receiptsRoot)).to.equal(m.block.receiptsRoot)
     expect(bytesToHex(result.stateRoot as Uint8Array)).to.equal(m.block.stateRoot)
+    // every header field is anvil's, and so is the block hash
+    const h = result.header
+    const ours: Record<string, string> = {
+      parentHash: bytesToHex(h.parentHash),
+      miner: bytesToHex(h.feeRecipient),
+      stateRoot: bytesToHex(h.stateRoot),
+      receiptsRoot: bytesToHex(h.receiptsRoot),
+      logsBloom: bytesToHex(h.logsBloom),
+      mixHash: bytesToHex(h.prevRandao),
+      number: `0x${h.number.toString(16)}`,
+      gasLimit: `0x${h.gasLimit.toString(16)}`,
+      gasUsed: `0x${h.gasUsed.toString(16)}`,
+      timestamp: `0x${h.timestamp.toString(16)}`,
+      extraData: bytesToHex(h.extraData),
+      baseFeePerGas: `0x${h.baseFeePerGas.toString(16)}`,
+      transactionsRoot: bytesToHex(h.transactionsRoot),
+      withdrawalsRoot: bytesToHex(h.withdrawalsRoot),
+      blobGasUsed: `0x${h.blobGasUsed.toString(16)}`,
+      excessBlobGas: `0x${h.excessBlobGas.toString(16)}`,
+      parentBeaconBlockRoot: bytesToHex(h.parentBeaconBlockRoot),
+      requestsHash: bytesToHex(h.requestsHash),
+      hash: bytesToHex(h.blockHash)
+    }
+    const theirs = Object.fromEntries(Object.keys(ours).map(k => [k, String(m.block[k]).toLowerCase()]))
+    expect(ours).to.deep.equal(theirs)
+    // the block value: what the fee recipient earned, every transaction's gas at its tip over the base fee
+    const receipts = await anvil.rpc<Array<{ gasUsed: string, effectiveGasPrice: string }>>('eth_getBlockReceipts', [m.block.number])
+    const tips = receipts.reduce((sum, r) => sum + BigInt(r.gasUsed) * (BigInt(r.effectiveGasPrice) - BigInt(m.block.baseFeePerGas as string)), 0n)
+    expect(tips > 0n).to.equal(true)
+    expect(result.blockValue === tips, `block value ${result.blockValue} = tips ${tips}`).to.equal(true)
     // a fresh state manager on the same parent reads the parent's (proven) values, not the block's
     const sm = provenStateSource(parent).stateManager(makeCommon(RULES))
     const who = chain.workload.addresses[3]

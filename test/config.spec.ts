@@ -30,7 +30,7 @@ describe('config', () => {
 
   it('fingerprint tag follows the design', () => {
     const config = parseConfig(configJson(members))
-    expect(config.signatureTag()).to.match(/^atelier\.v1\.schema=L1Post4844\.mrtd=[0-9a-f]{64}\.rpc=[0-9a-f]{64}\.committee=4$/)
+    expect(config.signatureTag()).to.match(/^atelier\.v2\.schema=L1Post4844\.mrtd=[0-9a-f]{64}\.rpc=[0-9a-f]{64}\.committee=4$/)
     expect(config.signature().toString()).to.match(/^[0-9a-f]{64}$/)
   })
 

@@ -3,7 +3,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { expect } from 'aegir/chai'
 import fc from 'fast-check'
-import { orderedTrieRoot } from '../src/core/index.ts'
+import { orderedTrieRoot } from '../src/proto/index.ts'
 
 async function mptRoot (values: Uint8Array[]): Promise<Uint8Array> {
   const trie = new MerklePatriciaTrie()

@@ -158,7 +158,7 @@ describe('machine: a stalled simulation holds only its own slot', function () {
       proxy.release()
       expect(await within(sealingA, 20_000, 'SealCandidate A')).to.deep.equal({ ok: true })
       expect(await secondA).to.deep.include({ ok: false, code: 'already-sealed' })
-      expect(machine.query({ type: 'CandidateFor', slot: slotA })?.parentHash).to.deep.equal(hexToBytes(blocks[0].hash as `0x${string}`))
+      expect(machine.query({ type: 'CandidateFor', slot: slotA })?.header.parentHash).to.deep.equal(hexToBytes(blocks[0].hash as `0x${string}`))
     } finally {
       proxy.release()
       await proxy.close()

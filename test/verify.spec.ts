@@ -54,6 +54,24 @@ describe('signatures and verify', () => {
     expect(verify({ ...sealed, hintsApplied: [] }, config)).to.equal(false)
   })
 
+  it('checks the block before any signature, naming the field: stateRoot, logsBloom, blockHash, body, withdrawals, requests', () => {
+    const sealed = seal(unsignedCandidate(), members.slice(0, 3), fp)
+    const reason = (c: typeof sealed): string => { const v = explainVerify(c, config); return v.valid ? 'valid' : v.reason }
+    const flipped = (b: Uint8Array): Uint8Array => { const c = Uint8Array.from(b); c[0] ^= 1; return c }
+    // a header field the block hash commits to, changed: the header no longer hashes to its blockHash
+    expect(reason({ ...sealed, header: { ...sealed.header, stateRoot: flipped(sealed.header.stateRoot) } })).to.match(/^blockHash 0x[0-9a-f]{64} does not match the header/)
+    expect(reason({ ...sealed, header: { ...sealed.header, logsBloom: flipped(sealed.header.logsBloom) } })).to.match(/^blockHash .* does not match the header/)
+    expect(reason({ ...sealed, header: { ...sealed.header, blockHash: flipped(sealed.header.blockHash) } })).to.match(/^blockHash .* does not match the header/)
+    expect(reason({ ...sealed, body: [sealed.body[1], sealed.body[0]] })).to.equal('transactionsRoot does not match the body')
+    expect(reason({ ...sealed, withdrawals: [] })).to.equal('withdrawalsRoot does not match the withdrawals')
+    expect(reason({ ...sealed, executionRequests: [Uint8Array.from([1, 2, 3])] })).to.equal('requestsHash does not match the execution requests')
+    expect(reason({ ...sealed, executionRequests: [Uint8Array.from([1, 2]), Uint8Array.from([0, 3])] })).to.match(/ascending/)
+    // the same tampering re-hashed into a consistent block is caught by the signature instead
+    const rehashed = unsignedCandidate(sealed.slot, sealed.body, { stateRoot: flipped(sealed.header.stateRoot) })
+    expect(reason({ ...rehashed, builderSig: sealed.builderSig, committeeRoster: sealed.committeeRoster })).to.match(/aggregate signature does not verify/)
+    expect(reason(sealed)).to.equal('valid')
+  })
+
   it('rejects a signer list that does not match the aggregate', () => {
     const sealed = seal(unsignedCandidate(), members.slice(0, 3), fp)
     expect(verify({ ...sealed, committeeRoster: members.slice(1, 4).map(m => m.publicKey) }, config)).to.equal(false)

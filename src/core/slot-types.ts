@@ -3,7 +3,7 @@
  * fixes, the hints, auction winner and pool, the injected state source) and what comes out (body,
  * per-transaction outcomes, gas, roots, the candidate header). Types only.
  */
-import type { BundleValue, CandidateHeaderValue } from '../proto/index.ts'
+import type { BundleValue, CandidateHeaderValue, WithdrawalValue } from '../proto/index.ts'
 import type { Common, StateManagerInterface } from '@ethereumjs/common'
 
 export interface ParentHeader {
@@ -23,6 +23,10 @@ export interface SlotEnvironment {
   feeRecipient: Uint8Array
   prevRandao: Uint8Array
   gasLimit: bigint
+  /** the header's extra data (≤ 32 bytes); empty by default */
+  extraData?: Uint8Array
+  /** EIP-4788: the parent beacon block root; zero by default */
+  parentBeaconBlockRoot?: Uint8Array
 }
 
 export interface HintInput {
@@ -37,6 +41,8 @@ export interface SlotInputs {
   /** accepted hints, in acceptance order */
   hints: HintInput[]
   unsealed: Uint8Array[]
+  /** EIP-4895 withdrawals, applied after the transactions */
+  withdrawals?: WithdrawalValue[]
 }
 
 /**
@@ -83,5 +89,11 @@ export interface SlotResult {
   /** the post-state root, when the state source computes one */
   stateRoot?: Uint8Array
   hintsApplied: Uint8Array[]
+  /** the execution block header, every field the block hash commits to (state root zero if not computed) */
   header: CandidateHeaderValue
+  withdrawals: WithdrawalValue[]
+  /** EIP-7685 requests, `request_type ‖ request_data`, types ascending, empty ones left out */
+  executionRequests: Uint8Array[]
+  /** the fee recipient's balance increase over the transactions (before withdrawals), wei */
+  blockValue: bigint
 }

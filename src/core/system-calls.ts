@@ -13,13 +13,13 @@ const BEACON_ROOTS_ADDRESS = createAddressFromString('0x000F3df6D732807Ef1319fB7
  * The pre-transaction system writes a block performs: EIP-2935 (parent hash into the history
  * contract) and EIP-4788 (beacon root). runTx alone skips them; anvil does them.
  */
-export async function writeSystemHistory (vm: VM, common: Common, number: bigint, parentHash: Uint8Array, timestamp: bigint): Promise<void> {
+export async function writeSystemHistory (vm: VM, common: Common, number: bigint, parentHash: Uint8Array, timestamp: bigint, parentBeaconBlockRoot: Uint8Array = new Uint8Array(32)): Promise<void> {
   if (common.isActivatedEIP(4788)) {
     if ((await vm.stateManager.getCode(BEACON_ROOTS_ADDRESS)).length > 0) {
       const window = BigInt(common.param('historicalRootsLength'))
       const index = timestamp % window
       await vm.stateManager.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index), 32), bigIntToBytes(timestamp))
-      await vm.stateManager.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index + window), 32), new Uint8Array(32))
+      await vm.stateManager.putStorage(BEACON_ROOTS_ADDRESS, setLengthLeft(bigIntToBytes(index + window), 32), parentBeaconBlockRoot)
     }
   }
   if (common.isActivatedEIP(2935)) {

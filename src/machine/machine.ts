@@ -50,6 +50,9 @@ interface SlotState {
   seals?: Promise<unknown>
 }
 
+/** blobs travel with the closed loop; until then every bundle is empty */
+const EMPTY_BLOBS_BUNDLE = { commitments: [], proofs: [], blobs: [] }
+
 export class AtelierMachine {
   readonly #o: MachineOptions
   readonly #slots = new Map<number, SlotState>()
@@ -125,10 +128,13 @@ export class AtelierMachine {
     }
     const candidate: CandidateValue = {
       slot,
-      parentHash: s.open.parent,
       header: result.header,
       body: result.body,
+      withdrawals: result.withdrawals,
+      executionRequests: result.executionRequests,
+      blockValue: result.blockValue,
       hintsApplied: result.hintsApplied,
+      blobsBundle: EMPTY_BLOBS_BUNDLE,
       builderSig: new Uint8Array(96),
       committeeRoster: []
     }

@@ -11,10 +11,13 @@ export function slotInputsOf (spec: SlotSpec, parent: ParentHeader): SlotInputs 
       timestamp: BigInt(open.timestamp),
       feeRecipient: open.feeRecipient,
       prevRandao: open.prevRandao,
-      gasLimit: BigInt(open.gasLimit)
+      gasLimit: BigInt(open.gasLimit),
+      extraData: open.extraData,
+      parentBeaconBlockRoot: open.parentBeaconBlockRoot
     },
     auctionWinner: open.auctionWinner.txs.length > 0 ? open.auctionWinner : undefined,
     hints: [...spec.hints].sort((a, b) => a.sequence - b.sequence).map(h => ({ id: hintId(h.hint), bundle: h.hint.template })),
-    unsealed: open.unsealed
+    unsealed: open.unsealed,
+    withdrawals: open.withdrawals
   }
 }

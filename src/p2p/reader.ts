@@ -7,7 +7,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { LRUCache } from 'lru-cache'
 import { explainVerify } from '../config/index.ts'
-import { candidateSigningRoot, ssz, toHex } from '../proto/index.ts'
+import { candidateSigningRoot, toHex } from '../proto/index.ts'
 import { gossipTopicNames, validateCandidate } from '../topics/index.ts'
 import { TicketEvidenceSource } from './evidence-source.ts'
 import { Plane } from './plane.ts'
@@ -208,6 +208,15 @@ export class Reader implements AsyncIterable<CandidateValue> {
   }
 }
 
-export function candidateSummary (c: CandidateValue): { slot: number, bodyHash: string, txs: number, signers: number } {
-  return { slot: c.slot, bodyHash: toHex(ssz.Transactions.hashTreeRoot(c.body)), txs: c.body.length, signers: c.committeeRoster.length }
+/** One line's worth of a verified candidate: what `atelier follow` prints. */
+export function candidateSummary (c: CandidateValue): { slot: number, number: number, blockHash: string, txs: number, gasUsed: number, blockValueWei: string, signers: number } {
+  return {
+    slot: c.slot,
+    number: c.header.number,
+    blockHash: `0x${toHex(c.header.blockHash)}`,
+    txs: c.body.length,
+    gasUsed: c.header.gasUsed,
+    blockValueWei: c.blockValue.toString(),
+    signers: c.committeeRoster.length
+  }
 }

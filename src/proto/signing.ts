@@ -31,15 +31,18 @@ export function computeSigningRoot (objectRoot: Uint8Array, domain: Uint8Array):
 
 /** The root every committee member BLS-signs for a candidate, and the simulation output hash. */
 export function candidateSigningRoot (
-  candidate: Pick<T.CandidateValue, 'slot' | 'parentHash' | 'header' | 'body' | 'hintsApplied'>,
+  candidate: Omit<T.CandidateValue, 'builderSig' | 'committeeRoster'>,
   domainId: Uint8Array
 ): Uint8Array {
   const objectRoot = T.CandidateSignedFields.hashTreeRoot({
     slot: candidate.slot,
-    parentHash: candidate.parentHash,
     header: T.CandidateHeader.hashTreeRoot(candidate.header),
     body: T.Transactions.hashTreeRoot(candidate.body),
-    hintsApplied: candidate.hintsApplied
+    withdrawals: T.Withdrawals.hashTreeRoot(candidate.withdrawals),
+    executionRequests: T.ExecutionRequests.hashTreeRoot(candidate.executionRequests),
+    blockValue: candidate.blockValue,
+    hintsApplied: candidate.hintsApplied,
+    blobsBundle: T.BlobsBundle.hashTreeRoot(candidate.blobsBundle)
   })
   return computeSigningRoot(objectRoot, computeDomain('candidate', domainId))
 }

@@ -13,19 +13,27 @@ import {
   UintNumberType
 } from '@chainsafe/ssz'
 import {
+  BYTES_PER_BLOB,
+  BYTES_PER_LOGS_BLOOM,
+  CELLS_PER_EXT_BLOB,
   MAX_ADDRS,
+  MAX_BLOBS_PER_BUNDLE,
   MAX_COMMITTEE_SIZE,
+  MAX_EXECUTION_REQUEST_BYTES,
+  MAX_EXTRA_DATA_BYTES,
   MAX_HINTS_PER_SLOT,
   MAX_MULTIADDR_BYTES,
   MAX_PEER_ID_BYTES,
   MAX_TRANSACTION_BYTES,
-  MAX_TRANSACTIONS
+  MAX_TRANSACTIONS,
+  MAX_WITHDRAWALS_PER_PAYLOAD
 } from './limits.ts'
 import type { ValueOf } from '@chainsafe/ssz'
 
 export const Uint16 = new UintNumberType(2)
 export const Uint64 = new UintNumberType(8)
 export const Uint64Big = new UintBigintType(8)
+export const Uint256 = new UintBigintType(32)
 export const Bytes20 = new ByteVectorType(20)
 export const Bytes32 = new ByteVectorType(32)
 export const Bytes48 = new ByteVectorType(48)
@@ -58,29 +66,70 @@ export const HintSigningData = new ContainerType({
   templateRoot: Bytes32
 }, { typeName: 'HintSigningData' })
 
-/** The block header fields a candidate commits to (schema `L1Post4844`). */
+/**
+ * The execution block header a candidate is (wire version 2): every field of the L1 execution payload
+ * header plus what enters the block hash beside it (parent beacon root, requests hash). The roots are
+ * the block's own Merkle-Patricia roots (what the block hash commits to), not SSZ roots.
+ */
 export const CandidateHeader = new ContainerType({
-  number: Uint64,
   parentHash: Bytes32,
   feeRecipient: Bytes20,
-  timestamp: Uint64,
+  stateRoot: Bytes32,
+  receiptsRoot: Bytes32,
+  logsBloom: new ByteVectorType(BYTES_PER_LOGS_BLOOM),
   prevRandao: Bytes32,
+  number: Uint64,
   gasLimit: Uint64,
   gasUsed: Uint64,
-  baseFeePerGas: Uint64Big,
-  receiptsRoot: Bytes32,
-  transactionsRoot: Bytes32
+  timestamp: Uint64,
+  extraData: new ByteListType(MAX_EXTRA_DATA_BYTES),
+  baseFeePerGas: Uint256,
+  blockHash: Bytes32,
+  transactionsRoot: Bytes32,
+  withdrawalsRoot: Bytes32,
+  blobGasUsed: Uint64,
+  excessBlobGas: Uint64,
+  parentBeaconBlockRoot: Bytes32,
+  requestsHash: Bytes32
 }, { typeName: 'CandidateHeader' })
+
+/** A consensus-layer withdrawal (amount in Gwei), as the payload attributes give it. */
+export const Withdrawal = new ContainerType({
+  index: Uint64Big,
+  validatorIndex: Uint64Big,
+  address: Bytes20,
+  amount: Uint64Big
+}, { typeName: 'Withdrawal' })
+export const Withdrawals = new ListCompositeType(Withdrawal, MAX_WITHDRAWALS_PER_PAYLOAD, { typeName: 'Withdrawals' })
+
+/**
+ * EIP-7685 execution requests as the execution layer encodes them: each `request_type ‖ request_data`
+ * (deposits 0x00, withdrawal requests 0x01, consolidations 0x02), types ascending, empty ones left
+ * out — exactly what `requestsHash` commits to and `engine_newPayloadV4` takes.
+ */
+export const ExecutionRequests = new ListCompositeType(new ByteListType(MAX_EXECUTION_REQUEST_BYTES), 3, { typeName: 'ExecutionRequests' })
+
+/** Where a candidate's blobs travel (Osaka's `BlobsBundleV2`: cell proofs); empty until the closed loop. */
+export const BlobsBundle = new ContainerType({
+  commitments: new ListCompositeType(Bytes48, MAX_BLOBS_PER_BUNDLE),
+  proofs: new ListCompositeType(Bytes48, MAX_BLOBS_PER_BUNDLE * CELLS_PER_EXT_BLOB),
+  blobs: new ListCompositeType(new ByteVectorType(BYTES_PER_BLOB), MAX_BLOBS_PER_BUNDLE)
+}, { typeName: 'BlobsBundle' })
 
 export const HintIds = new ListCompositeType(Bytes32, MAX_HINTS_PER_SLOT, { typeName: 'HintIds' })
 export const BlsPublicKeys = new ListCompositeType(Bytes48, MAX_COMMITTEE_SIZE, { typeName: 'BlsPublicKeys' })
 
+/** The sealed block: header, body, withdrawals and requests, its value, and the committee's signature. */
 export const Candidate = new ContainerType({
   slot: Uint64,
-  parentHash: Bytes32,
   header: CandidateHeader,
   body: Transactions,
+  withdrawals: Withdrawals,
+  executionRequests: ExecutionRequests,
+  /** the fee recipient's balance increase over the block's transactions (before withdrawals), wei */
+  blockValue: Uint256,
   hintsApplied: HintIds,
+  blobsBundle: BlobsBundle,
   builderSig: Bytes96,
   committeeRoster: BlsPublicKeys
 }, { typeName: 'Candidate' })
@@ -88,10 +137,13 @@ export const Candidate = new ContainerType({
 /** What the committee signs: everything in a candidate but the signature and the signer list. */
 export const CandidateSignedFields = new ContainerType({
   slot: Uint64,
-  parentHash: Bytes32,
   header: Bytes32,
   body: Bytes32,
-  hintsApplied: HintIds
+  withdrawals: Bytes32,
+  executionRequests: Bytes32,
+  blockValue: Uint256,
+  hintsApplied: HintIds,
+  blobsBundle: Bytes32
 }, { typeName: 'CandidateSignedFields' })
 
 export const SigningData = new ContainerType({
@@ -143,7 +195,10 @@ export const OpenSlot = new ContainerType({
   /** how many AcceptHint commands follow: the slot's inputs are complete once they have */
   hintCount: Uint16,
   unsealed: Transactions,
-  auctionWinner: Bundle
+  auctionWinner: Bundle,
+  extraData: new ByteListType(MAX_EXTRA_DATA_BYTES),
+  parentBeaconBlockRoot: Bytes32,
+  withdrawals: Withdrawals
 }, { typeName: 'OpenSlot' })
 
 export const HintAccept = new ContainerType({
@@ -189,6 +244,9 @@ export type AuctionBidValue = ValueOf<typeof AuctionBid>
 export type HintBundleValue = ValueOf<typeof HintBundle>
 export type CandidateHeaderValue = ValueOf<typeof CandidateHeader>
 export type CandidateValue = ValueOf<typeof Candidate>
+export type WithdrawalValue = ValueOf<typeof Withdrawal>
+export type ExecutionRequestsValue = ValueOf<typeof ExecutionRequests>
+export type BlobsBundleValue = ValueOf<typeof BlobsBundle>
 export type SimOutputValue = ValueOf<typeof SimOutput>
 export type RosterAnnounceValue = ValueOf<typeof RosterAnnounce>
 export type RosterAnnounceFieldsValue = ValueOf<typeof RosterAnnounceFields>

@@ -26,6 +26,8 @@ interface NodeOptions {
   pccsUrl?: string
   feeRecipient?: string
   slotSeconds: string
+  extraData?: string
+  gasLimitTarget?: string
   logFormat: 'json' | 'pretty'
   logLevel: LogLevel
 }
@@ -35,6 +37,11 @@ const port = (v: string | undefined, what: string): number | undefined => {
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0 || n > 65535) { throw new Error(`${what} must be a port number, got "${v}"`) }
   return n
+}
+
+const gasLimit = (v: string): bigint => {
+  if (!/^[0-9]+$/.test(v) || BigInt(v) < 5000n) { throw new Error(`--gas-limit-target must be a whole number of gas ≥ 5000, got "${v}"`) }
+  return BigInt(v)
 }
 
 export function nodeCommand (hooks: NodeHooks = {}): Command {
@@ -56,6 +63,8 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
     .option('--pccs-url <url>', 'configfs: PCCS to fetch collateral from')
     .option('--fee-recipient <address>', 'coinbase of the slots this member leads')
     .option('--slot-seconds <s>', 'seconds between a parent and the block built on it', '12')
+    .option('--extra-data <text>', 'extra data of the blocks this member leads (UTF-8, at most 32 bytes)', 'atelier')
+    .option('--gas-limit-target <gas>', 'gas limit the blocks this member leads move toward (default: the parent\'s)')
     .addOption(new Option('--log-format <format>').choices(['json', 'pretty']).default('json'))
     .addOption(new Option('--log-level <level>').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .action(async (opts: NodeOptions) => {
@@ -75,6 +84,8 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
         ingestionPort: port(opts.rpcPort, '--rpc-port'),
         feeRecipient: opts.feeRecipient != null ? fromHex(opts.feeRecipient) : undefined,
         slotSeconds: Number(opts.slotSeconds),
+        extraData: opts.extraData != null ? new TextEncoder().encode(opts.extraData) : undefined,
+        gasLimitTarget: opts.gasLimitTarget != null ? gasLimit(opts.gasLimitTarget) : undefined,
         logger: log,
         simulationHook: hooks.simulationHook
       })

@@ -14,7 +14,7 @@ interface TestnetCliOptions {
 function progressLine (p: SlotProgress): string {
   const gas = p.gas >= 1_000_000 ? `${(p.gas / 1_000_000).toFixed(2)}M` : `${(p.gas / 1000).toFixed(1)}k`
   const seal = p.sealLatencyMs == null ? '   –  ' : `${String(p.sealLatencyMs).padStart(4)} ms`
-  return `slot ${String(p.slot).padStart(5)}  leader ${p.leader}  txs ${String(p.txs).padStart(4)}  gas ${gas.padStart(7)}  agree ${p.signers}/${p.committee}  seal ${seal}  ${p.verified ? 'verified ✓' : 'UNVERIFIED'}`
+  return `slot ${String(p.slot).padStart(5)}  leader ${p.leader}  txs ${String(p.txs).padStart(4)}  gas ${gas.padStart(7)}  agree ${p.signers}/${p.committee}  seal ${seal}  block ${p.blockHash.slice(0, 18)}…  ${p.verified ? 'verified ✓' : 'UNVERIFIED'}`
 }
 
 export function testnetCommand (): Command {

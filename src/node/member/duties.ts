@@ -21,6 +21,15 @@ import type { HintBook } from './hint-book.ts'
 import type { SlotTable } from './slot-table.ts'
 
 const NO_BUNDLE = { txs: [], revertProtected: false }
+const DEFAULT_EXTRA_DATA = new TextEncoder().encode('atelier')
+
+/** The protocol's rule: a block's gas limit moves from its parent's by less than 1/1024 of it. */
+export function nextGasLimit (parent: bigint, target: bigint = parent): bigint {
+  const step = parent / 1024n - 1n
+  if (target > parent) { return parent + (target - parent < step ? target - parent : step) }
+  if (target < parent) { return parent - (parent - target < step ? parent - target : step) }
+  return parent
+}
 
 export interface DutiesOptions {
   index: number
@@ -36,6 +45,10 @@ export interface DutiesOptions {
   feeRecipient?: Uint8Array
   /** seconds between a parent and the block built on it */
   slotSeconds?: number
+  /** the header's extra data (≤ 32 bytes; default `atelier`) */
+  extraData?: Uint8Array
+  /** the gas limit blocks move toward by the protocol's 1/1024 rule (default: the parent's) */
+  gasLimitTarget?: bigint
   stopped(): boolean
 }
 
@@ -68,11 +81,16 @@ export class Duties {
       timestamp: b.timestamp + (this.#o.slotSeconds ?? 12),
       feeRecipient: this.#o.feeRecipient ?? new Uint8Array(20),
       prevRandao: hexToBytes((b.parent.mixHash ?? `0x${'00'.repeat(32)}`) as `0x${string}`),
-      gasLimit: Number(BigInt(b.parent.gasLimit)),
+      gasLimit: Number(nextGasLimit(BigInt(b.parent.gasLimit), this.#o.gasLimitTarget)),
       leaderIndex: index,
       hintCount: collected.length,
       unsealed: pool.unsealedFor(),
-      auctionWinner: pool.auctionWinnerFor(b.slot) ?? NO_BUNDLE
+      auctionWinner: pool.auctionWinnerFor(b.slot) ?? NO_BUNDLE,
+      extraData: this.#o.extraData ?? DEFAULT_EXTRA_DATA,
+      // the consensus layer's payload attributes give these; until a beacon source feeds the member,
+      // the chain's own convention (anvil: zero root, no withdrawals)
+      parentBeaconBlockRoot: new Uint8Array(32),
+      withdrawals: []
     }
     const r = await bus.applyLocal('OpenSlot', open)
     if (!r.ok) { return }

@@ -19,7 +19,7 @@ import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../..
 import { txDecoder } from '../../core/index.ts'
 import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import { serveHints, serveSync } from '../../p2p/index.ts'
-import { encodeMessage, toHex } from '../../proto/index.ts'
+import { encodeMessage, MAX_EXTRA_DATA_BYTES, toHex } from '../../proto/index.ts'
 import { gossipTopicNames } from '../../topics/index.ts'
 import { InputPool, serveIngestion } from '../ingestion.ts'
 import { silentLogger } from '../log.ts'
@@ -67,6 +67,10 @@ export interface MemberNodeOptions {
   feeRecipient?: Uint8Array
   /** seconds between a parent and the block built on it */
   slotSeconds?: number
+  /** the extra data of the blocks this member leads (≤ 32 bytes; default `atelier`) */
+  extraData?: Uint8Array
+  /** the gas limit the blocks this member leads move toward (1/1024 of the parent's per block) */
+  gasLimitTarget?: bigint
   /** test-only: a faulty image's simulation (a divergent member); never set in production */
   simulationHook?: SimulationHook
 }
@@ -116,6 +120,9 @@ export class MemberNode extends EventTarget {
 
   static async start (o: MemberNodeOptions): Promise<MemberNode> {
     const index = o.config.rosterIndexOf(o.keys.bls.publicKey)
+    if (o.extraData != null && o.extraData.length > MAX_EXTRA_DATA_BYTES) {
+      throw new Error(`extra data is ${o.extraData.length} bytes; a block header takes at most ${MAX_EXTRA_DATA_BYTES}`)
+    }
     if (index < 0) {
       throw new Error(`this member's BLS key ${toHex(o.keys.bls.publicKey).slice(0, 16)}… is not in the config's committee (run keygen and add its committeeEntry)`)
     }
@@ -250,6 +257,8 @@ export class MemberNode extends EventTarget {
       log,
       feeRecipient: this.#o.feeRecipient,
       slotSeconds: this.#o.slotSeconds,
+      extraData: this.#o.extraData,
+      gasLimitTarget: this.#o.gasLimitTarget,
       stopped
     })
     this.#simulator = new SimulateAndSign({

@@ -2,6 +2,11 @@
  * The testnet's load generator: ETH and ERC-20 transfers from keys used once each (the candidates are
  * never mined on the local chain, so a key's on-chain nonce stays 0) and, now and then, a
  * revert-protected bundle — submitted round-robin to the members' ingestion endpoints.
+ *
+ * Keys are funded in batches, each batch mined into a block at once (`anvil_setBalance` then
+ * `evm_mine`): a balance set between blocks changes the state anvil serves for its latest block
+ * without changing that block's state root, so members proving their parent state would (rightly)
+ * refuse the slot.
  */
 import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
@@ -25,6 +30,8 @@ export interface LoadOptions {
   bundleEvery?: number
   /** token holders minted at setup; each sends one token transfer */
   holders?: number
+  /** one-shot keys funded per batch (default 1024) */
+  fundBatch?: number
 }
 
 /** One JSON-RPC batch; throws if the request fails or any call answers an error. */
@@ -48,6 +55,9 @@ export class LoadGenerator {
   token = ''
   #holders: Workload | undefined
   #nextHolder = 0
+  /** funded one-shot keys not used yet */
+  readonly #funded: Workload[] = []
+  #funding: Promise<void> | undefined
   #tick = 0
   #target = 0
   /** every pool transaction submitted (hash → raw), for the exactly-once check */
@@ -73,6 +83,7 @@ export class LoadGenerator {
       await anvil.rpc('anvil_setBalance', [a, FUNDING])
       hashes.push(await anvil.rpc<string>('eth_sendRawTransaction', [bytesToHex(deployer.mint(0, address, a, 1_000_000n))]))
     }
+    this.#funded.push(...await this.#fundKeys(false))
     await anvil.rpc('evm_mine')
     for (const h of hashes) {
       for (let i = 0; i < 200; i++) {
@@ -84,10 +95,23 @@ export class LoadGenerator {
     this.#holders = holders
   }
 
+  /** A batch of fresh keys with balances set (mined into a block at once unless `mined` is false). */
+  async #fundKeys (mine = true): Promise<Workload[]> {
+    const keys = Array.from({ length: this.#o.fundBatch ?? 1024 }, () => new Workload(this.#common, [new Uint8Array(randomBytes(32))]))
+    for (let i = 0; i < keys.length; i += 256) {
+      await batch(this.#o.anvil.url, keys.slice(i, i + 256).map(w => ({ method: 'anvil_setBalance', params: [w.addresses[0], FUNDING] })))
+    }
+    if (mine) { await this.#o.anvil.rpc('evm_mine') }
+    return keys
+  }
+
+  /** A funded key used for one transaction (or one bundle). */
   async #fresh (): Promise<Workload> {
-    const w = new Workload(this.#common, [new Uint8Array(randomBytes(32))])
-    await this.#o.anvil.rpc('anvil_setBalance', [w.addresses[0], FUNDING])
-    return w
+    while (this.#funded.length === 0) {
+      this.#funding ??= this.#fundKeys().then(keys => { this.#funded.push(...keys) }).finally(() => { this.#funding = undefined })
+      await this.#funding
+    }
+    return this.#funded.pop() as Workload
   }
 
   #nextTarget (): string {
@@ -105,15 +129,13 @@ export class LoadGenerator {
   async tick (slot: number): Promise<void> {
     this.#tick++
     const raws: Uint8Array[] = []
-    const fresh: Workload[] = []
     for (let i = 0; i < this.#o.txsPerSlot; i++) {
       const holders = this.#holders
       if (i % 2 === 0 && holders != null && this.#nextHolder < holders.keys.length) {
         const from = this.#nextHolder++
         raws.push(holders.tokenTransfer(from, this.token, holders.addresses[(from + 1) % holders.keys.length], BigInt(1 + (i % 7)), { maxPriorityFeePerGas: BigInt(1 + (i % 3)) * 1_000_000_000n }))
       } else {
-        const w = new Workload(this.#common, [new Uint8Array(randomBytes(32))])
-        fresh.push(w)
+        const w = await this.#fresh()
         raws.push(w.ethTransfer(0, w.addresses[0], 1n, { maxPriorityFeePerGas: BigInt(1 + (i % 5)) * 1_000_000_000n }))
       }
       if (i % 8 === 7) {
@@ -121,7 +143,6 @@ export class LoadGenerator {
         await new Promise(resolve => setImmediate(resolve))
       }
     }
-    await batch(this.#o.anvil.url, fresh.map(w => ({ method: 'anvil_setBalance', params: [w.addresses[0], FUNDING] })))
     const targets = this.#o.targets()
     if (targets.length === 0) { return }
     const byTarget = new Map<string, Uint8Array[]>()

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
 import { leaderFor } from '../../machine/index.ts'
 import { Reader } from '../../p2p/index.ts'
-import { encodeMessage } from '../../proto/index.ts'
+import { encodeMessage, toHex } from '../../proto/index.ts'
 import { candidateToJson } from '../candidate-file.ts'
 import { silentLogger } from '../log.ts'
 import { Anvil } from './anvil.ts'
@@ -59,6 +59,10 @@ export interface SlotProgress {
   committee: number
   sealLatencyMs?: number
   verified: boolean
+  /** the block's hash, 0x-hex */
+  blockHash: string
+  /** the fee recipient's gain from the block's transactions, wei */
+  blockValue: bigint
 }
 
 export class Testnet {
@@ -135,10 +139,7 @@ export class Testnet {
     this.anvil = await Anvil.start({ blockTime })
     this.chain = await detectChainInfo(new ChainRpc(this.anvil.url))
     this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc: this.anvil.url, blockTime, tuning: this.options.tuning })
-    for (let i = 0; i < this.n; i++) {
-      await this.startMember(i)
-    }
-    this.log.info('testnet-members-ready', { members: this.n, dir: this.dir })
+    // the load's set-up changes anvil's state with cheatcodes: done before any member proves state
     if (this.options.load !== false) {
       this.load = new LoadGenerator({
         anvil: this.anvil,
@@ -149,6 +150,10 @@ export class Testnet {
       })
       await this.load.setup()
     }
+    for (let i = 0; i < this.n; i++) {
+      await this.startMember(i)
+    }
+    this.log.info('testnet-members-ready', { members: this.n, dir: this.dir })
     if (this.options.follower !== false) {
       await this.startFollower()
     }
@@ -243,7 +248,9 @@ export class Testnet {
           signers: c.committeeRoster.length,
           committee: this.n,
           sealLatencyMs: this.sealLatency.get(c.slot),
-          verified: true
+          verified: true,
+          blockHash: `0x${toHex(c.header.blockHash)}`,
+          blockValue: c.blockValue
         })
         for (const w of this.#waiters.splice(0)) { w() }
       }

@@ -5,7 +5,8 @@
  * which cost ~15 ms of a 200-transaction slot; tests check this function against it.
  */
 import { RLP } from '@ethereumjs/rlp'
-import { keccak256 } from './chain-rules.ts'
+import { compareBytes } from './bytes.ts'
+import { keccak256 } from './keccak.ts'
 
 type Node = Uint8Array | Node[]
 
@@ -79,20 +80,12 @@ function build (items: Item[], depth: number): Node {
   return branch
 }
 
-function compare (a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) { return a[i] - b[i] }
-  }
-  return a.length - b.length
-}
-
 /** The root of the trie mapping RLP(i) → values[i]. */
 export function orderedTrieRoot (values: Uint8Array[]): Uint8Array {
   if (values.length === 0) {
     return keccak256(RLP.encode(new Uint8Array(0)))
   }
   const items = values.map((value, i) => ({ nibbles: nibblesOf(RLP.encode(i)), value }))
-  items.sort((a, b) => compare(a.nibbles, b.nibbles))
+  items.sort((a, b) => compareBytes(a.nibbles, b.nibbles))
   return keccak256(RLP.encode(build(items, 0) as never))
 }

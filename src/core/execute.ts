@@ -1,0 +1,158 @@
+/**
+ * Runs a slot's units on the VM. Each unit runs inside a state checkpoint: a revert-protected bundle
+ * with a reverted or invalid member is rolled back whole; otherwise invalid transactions are skipped
+ * alone, each with its reason in geth's words. A failure of the state source itself fails the slot.
+ */
+import { encodeReceipt, runTx } from '@ethereumjs/vm'
+import { effectiveTip } from './ordering.ts'
+import type { DecodedTx } from './decode.ts'
+import type { ExcludedTx, IncludedTx } from './slot-types.ts'
+import type { Unit } from './units.ts'
+import type { Block } from '@ethereumjs/block'
+import type { VM } from '@ethereumjs/vm'
+
+/** A receipt's log: address, topics, data. */
+export type Log = [address: Uint8Array, topics: Uint8Array[], data: Uint8Array]
+
+export interface Executed {
+  body: Uint8Array[]
+  included: IncludedTx[]
+  receipts: Uint8Array[]
+  hintsApplied: Uint8Array[]
+  gasUsed: bigint
+  /** every included transaction's logs, in block order (EIP-6110 reads deposits from them) */
+  logs: Log[]
+  /** the block's logs bloom: the union of the receipts' */
+  logsBloom: Uint8Array
+  /** EIP-4844: the blob gas of the included blob transactions */
+  blobGasUsed: bigint
+}
+
+/**
+ * Runs the units in order. Each unit runs inside a state checkpoint: a revert-protected bundle with a
+ * reverted or invalid member is rolled back whole; otherwise invalid transactions are skipped alone.
+ */
+/** EIP-4844: 131,072 blob gas per blob a transaction carries. */
+function blobGasOf (d: DecodedTx): bigint {
+  const hashes = (d.tx as { blobVersionedHashes?: unknown[] }).blobVersionedHashes
+  return BigInt(hashes?.length ?? 0) * 131_072n
+}
+
+export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigint, baseFee: bigint, excluded: ExcludedTx[]): Promise<Executed> {
+  const seen = new Set<string>()
+  const body: Uint8Array[] = []
+  const included: IncludedTx[] = []
+  const receipts: Uint8Array[] = []
+  const hintsApplied: Uint8Array[] = []
+  const logs: Log[] = []
+  const logsBloom = new Uint8Array(256)
+  let blobGasUsed = 0n
+  let gasUsed = 0n
+
+  for (const unit of units) {
+    await vm.stateManager.checkpoint()
+    const staged: Array<{ d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array, logs: Log[], bloom: Uint8Array }> = []
+    const stagedExcluded: ExcludedTx[] = []
+    let failed: string | undefined
+    let unitGas = gasUsed
+    for (const d of unit.txs) {
+      if (seen.has(d.hash) || staged.some(s => s.d.hash === d.hash)) {
+        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate' })
+        continue
+      }
+      if (unitGas + d.tx.gasLimit > gasLimit) {
+        failed = 'block gas limit reached'
+        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: failed })
+        if (unit.revertProtected) { break }
+        continue
+      }
+      try {
+        const result = await runTx(vm, { tx: d.tx, block, blockGasUsed: unitGas, skipHardForkValidation: true })
+        const status = result.execResult.exceptionError == null ? 1 : 0
+        unitGas += result.totalGasSpent
+        staged.push({ d, gas: result.totalGasSpent, status, receipt: encodeReceipt(result.receipt, d.tx.type), logs: result.receipt.logs, bloom: result.bloom.bitvector })
+        if (status === 0 && unit.revertProtected) {
+          failed = `reverted: ${result.execResult.exceptionError?.error ?? 'revert'}`
+          break
+        }
+      } catch (err) {
+        if (isStateFailure(err)) {
+          // the parent state could not be read (or proven): no fault of the transaction's, and
+          // excluding it would sign a body other members, whose reads succeeded, do not build
+          throw err
+        }
+        failed = invalidReason(err, d, baseFee)
+        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: failed })
+        if (unit.revertProtected) { break }
+      }
+    }
+    if (unit.revertProtected && failed != null) {
+      await vm.stateManager.revert()
+      const reason = `revert-protected bundle excluded whole (${failed})`
+      for (const d of unit.txs) {
+        excluded.push({ hash: d.hash, origin: unit.origin, reason })
+      }
+      continue
+    }
+    await vm.stateManager.commit()
+    excluded.push(...stagedExcluded)
+    for (const s of staged) {
+      seen.add(s.d.hash)
+      body.push(s.d.raw)
+      receipts.push(s.receipt)
+      logs.push(...s.logs)
+      blobGasUsed += blobGasOf(s.d)
+      s.bloom.forEach((b, i) => { logsBloom[i] |= b })
+      included.push({ hash: s.d.hash, sender: s.d.sender, origin: unit.origin, gasUsed: s.gas, status: s.status })
+    }
+    gasUsed = unitGas
+    if (unit.hintId != null && staged.length > 0) {
+      hintsApplied.push(unit.hintId)
+    }
+  }
+
+  return { body, included, receipts, hintsApplied, gasUsed, logs, logsBloom, blobGasUsed }
+}
+
+/**
+ * An error of the state source (`StateSource` implementations throw errors with these codes: the
+ * chain RPC's `rpc-*` and the proven state's `parent-state-*`), as opposed to a transaction's own.
+ */
+export function isStateFailure (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code.startsWith('rpc-') || code.startsWith('parent-state-'))
+}
+
+/**
+ * Why runTx refused a transaction, in geth's words (what a wallet or searcher expects to read). Matched
+ * on the first clause of ethereumjs' message: the rest of it describes the block and the transaction,
+ * and names fields ("nonce", "balance") of its own.
+ */
+export function invalidReason (err: unknown, d: DecodedTx, baseFee: bigint): string {
+  // ethereumjs appends " (vm … -> block … -> tx …)": the part that names fields of its own
+  const head = (err as Error).message.split('\n')[0].replace(/ \(vm .*$/, '')
+  const intrinsic = /INTRINSIC_GAS_TOO_LOW: tx gas limit (\d+) is lower than the minimum gas limit of (\d+)/.exec(head)
+  if (intrinsic != null) {
+    return `intrinsic gas too low: gas ${intrinsic[1]}, minimum needed ${intrinsic[2]}`
+  }
+  const nonce = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(head)
+  if (nonce != null) {
+    return `${BigInt(nonce[2]) < BigInt(nonce[1]) ? 'nonce too low' : 'nonce too high'}: next nonce ${nonce[1]}, tx nonce ${nonce[2]}`
+  }
+  if (/EIP-7825 cap/.test(head)) {
+    return 'gas limit over the EIP-7825 cap'
+  }
+  if (/is less than the block's baseFeePerGas/.test(head) || effectiveTip(d.tx, baseFee) < 0n) {
+    return `max fee per gas less than block base fee (base fee ${baseFee})`
+  }
+  if (/maxFeePerBlobGas/.test(head)) {
+    return 'max fee per blob gas less than block blob gas fee'
+  }
+  if (/not EOA/.test(head)) {
+    return 'sender not an eoa'
+  }
+  if (/enough funds/.test(head)) {
+    return 'insufficient funds for gas * price + value'
+  }
+  return `invalid: ${head.slice(0, 200)}`
+}
