@@ -5,10 +5,10 @@ import { createTx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { expect } from 'aegir/chai'
-import { ChainRpc, ParentState, parentHeaderOf, rpcStateSource } from '../src/chain/index.ts'
+import { ChainRpc, ParentState, parentHeaderOf, ProvenParent, provenStateSource, rpcStateSource } from '../src/chain/index.ts'
 import { makeCommon, simulateSlot } from '../src/core/index.ts'
 import { TOKEN_CREATION_CODE } from '../src/node/workload/token-bytecode.ts'
-import { toHex } from '../src/proto/index.ts'
+import { ssz, toHex } from '../src/proto/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
 import { mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
 import { compileToken } from './fixtures/solc.ts'
@@ -111,6 +111,10 @@ describe('core: simulation on a real anvil', function () {
     expect(c.body).to.deep.equal(a.body.map(toHex))
     expect(c.gas).to.deep.equal(a.included.map(t => t.gasUsed.toString()))
     expect(c.receiptsRoot).to.equal(toHex(a.receiptsRoot))
+    // on proven state here too: the whole header, state root and block hash included, byte for byte
+    const here = await simulateSlot({ ...inputs, unsealed: pool }, RULES, provenStateSource(await ProvenParent.open(rpc, parent.hash)))
+    expect(here.stateRoot, 'a post-state root').to.not.equal(undefined)
+    expect(c.header).to.equal(toHex(ssz.CandidateHeader.serialize(here.header)))
   })
 
   it('the access-list warm-up cuts round trips and never changes the result', async () => {
