@@ -42,6 +42,11 @@ export interface TestnetOptions {
    * how tests run a member with a faulty image. Production testnets leave it unset.
    */
   memberEntries?: Record<number, string>
+  /**
+   * The chain RPC URL the members pin, given anvil's (default: anvil's own): how tests put a proxy
+   * between the members and the chain. The testnet itself (load, follower) talks to anvil directly.
+   */
+  memberChainRpc?(anvilUrl: string): Promise<string>
   cobuilder?: boolean
   follower?: boolean
   load?: boolean
@@ -138,7 +143,8 @@ export class Testnet {
     const blockTime = this.options.blockTime ?? 1
     this.anvil = await Anvil.start({ blockTime })
     this.chain = await detectChainInfo(new ChainRpc(this.anvil.url))
-    this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc: this.anvil.url, blockTime, tuning: this.options.tuning })
+    const chainRpc = this.options.memberChainRpc == null ? this.anvil.url : await this.options.memberChainRpc(this.anvil.url)
+    this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc, blockTime, tuning: this.options.tuning })
     // the load's set-up changes anvil's state with cheatcodes: done before any member proves state
     if (this.options.load !== false) {
       this.load = new LoadGenerator({
