@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { expect } from 'aegir/chai'
 import { ConfigfsTsmProvider, QuoteProviderError, TdxQuoteVerifier } from '../src/enclave/index.ts'
@@ -23,6 +23,7 @@ describe('enclave: quote providers', function () {
 
   after(async () => {
     await fake.stop()
+    await rm(collateralFile, { force: true })
   })
 
   afterEach(() => {
