@@ -8,14 +8,13 @@ import { createServer } from 'node:http'
 import { createTx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { expect } from 'aegir/chai'
-import { ChainRpc, headerHash, parentHeaderOf, ParentStateProofError, ProvenParent, ProvenParentCache, provenStateSource } from '../src/chain/index.ts'
+import { ChainRpc, headerHash, ParentStateProofError, ProvenParent, ProvenParentCache, provenStateSource } from '../src/chain/index.ts'
 import { makeCommon, simulateSlot } from '../src/core/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
 import { canonicalRoot, dumpState } from './fixtures/canonical-state.ts'
-import { mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
-import type { MinedBlock, PreparedChain } from './fixtures/chain-workload.ts'
+import { asMined, mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
+import type { PreparedChain } from './fixtures/chain-workload.ts'
 import type { RpcBlock } from '../src/chain/index.ts'
-import type { SlotInputs } from '../src/core/index.ts'
 import type { Server } from 'node:http'
 
 type Rewrite = (method: string, params: unknown[], result: unknown) => unknown
@@ -64,23 +63,6 @@ describe('chain: proven parent state', function () {
   after(async () => {
     await anvil?.stop()
   })
-
-  function asMined (m: MinedBlock): SlotInputs {
-    return {
-      parent: parentHeaderOf(m.parent),
-      env: {
-        timestamp: BigInt(m.block.timestamp),
-        feeRecipient: hexToBytes(m.block.miner as `0x${string}`),
-        prevRandao: hexToBytes(m.block.mixHash as `0x${string}`),
-        gasLimit: BigInt(m.block.gasLimit),
-        extraData: hexToBytes(m.block.extraData as `0x${string}`),
-        parentBeaconBlockRoot: hexToBytes(m.block.parentBeaconBlockRoot as `0x${string}`)
-      },
-      auctionWinner: { txs: m.raws, revertProtected: false },
-      hints: [],
-      unsealed: []
-    }
-  }
 
   it('hashes every header (from block 1 on) to the hash anvil reports', async () => {
     await mine(anvil, mixedTransactions(chain.workload, chain.token, 10))

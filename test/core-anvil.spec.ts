@@ -10,9 +10,9 @@ import { makeCommon, simulateSlot } from '../src/core/index.ts'
 import { TOKEN_CREATION_CODE } from '../src/node/workload/token-bytecode.ts'
 import { ssz, toHex } from '../src/proto/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
-import { mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
+import { asMined, mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
 import { compileToken } from './fixtures/solc.ts'
-import type { MinedBlock, PreparedChain } from './fixtures/chain-workload.ts'
+import type { PreparedChain } from './fixtures/chain-workload.ts'
 import type { RpcBlock } from '../src/chain/index.ts'
 import type { SlotInputs, SlotResult } from '../src/core/index.ts'
 
@@ -43,17 +43,6 @@ describe('core: simulation on a real anvil', function () {
       hints: [],
       unsealed: [],
       ...extra
-    }
-  }
-
-  /** The inputs that reproduce a block anvil mined: its env, its transactions in its (fifo) order. */
-  function asMined (m: MinedBlock): SlotInputs {
-    return {
-      parent: parentHeaderOf(m.parent),
-      env: { timestamp: BigInt(m.block.timestamp), feeRecipient: hexToBytes(m.block.miner as `0x${string}`), prevRandao: hexToBytes(m.block.mixHash as `0x${string}`), gasLimit: BigInt(m.block.gasLimit) },
-      auctionWinner: { txs: m.raws, revertProtected: false },
-      hints: [],
-      unsealed: []
     }
   }
 
