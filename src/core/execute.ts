@@ -38,6 +38,48 @@ function blobGasOf (d: DecodedTx): bigint {
   return BigInt(hashes?.length ?? 0) * 131_072n
 }
 
+interface Staged { d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array, logs: Log[], bloom: Uint8Array }
+
+/** One unit's transactions, inside its checkpoint: what ran, what was refused, and why the unit failed. */
+async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gasUsed: bigint, gasLimit: bigint, baseFee: bigint): Promise<{ staged: Staged[], refused: ExcludedTx[], failed?: string, gas: bigint }> {
+  const staged: Staged[] = []
+  const refused: ExcludedTx[] = []
+  let failed: string | undefined
+  let gas = gasUsed
+  for (const d of unit.txs) {
+    if (seen.has(d.hash) || staged.some(s => s.d.hash === d.hash)) {
+      refused.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate' })
+      continue
+    }
+    if (gas + d.tx.gasLimit > gasLimit) {
+      failed = 'block gas limit reached'
+      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      if (unit.revertProtected) { break }
+      continue
+    }
+    try {
+      const result = await runTx(vm, { tx: d.tx, block, blockGasUsed: gas, skipHardForkValidation: true })
+      const status = result.execResult.exceptionError == null ? 1 : 0
+      gas += result.totalGasSpent
+      staged.push({ d, gas: result.totalGasSpent, status, receipt: encodeReceipt(result.receipt, d.tx.type), logs: result.receipt.logs, bloom: result.bloom.bitvector })
+      if (status === 0 && unit.revertProtected) {
+        failed = `reverted: ${result.execResult.exceptionError?.error ?? 'revert'}`
+        break
+      }
+    } catch (err) {
+      if (isStateFailure(err)) {
+        // the parent state could not be read (or proven): no fault of the transaction's, and
+        // excluding it would sign a body other members, whose reads succeeded, do not build
+        throw err
+      }
+      failed = invalidReason(err, d, baseFee)
+      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      if (unit.revertProtected) { break }
+    }
+  }
+  return { staged, refused, failed, gas }
+}
+
 export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigint, baseFee: bigint, excluded: ExcludedTx[]): Promise<Executed> {
   const seen = new Set<string>()
   const body: Uint8Array[] = []
@@ -51,41 +93,7 @@ export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimi
 
   for (const unit of units) {
     await vm.stateManager.checkpoint()
-    const staged: Array<{ d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array, logs: Log[], bloom: Uint8Array }> = []
-    const stagedExcluded: ExcludedTx[] = []
-    let failed: string | undefined
-    let unitGas = gasUsed
-    for (const d of unit.txs) {
-      if (seen.has(d.hash) || staged.some(s => s.d.hash === d.hash)) {
-        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate' })
-        continue
-      }
-      if (unitGas + d.tx.gasLimit > gasLimit) {
-        failed = 'block gas limit reached'
-        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: failed })
-        if (unit.revertProtected) { break }
-        continue
-      }
-      try {
-        const result = await runTx(vm, { tx: d.tx, block, blockGasUsed: unitGas, skipHardForkValidation: true })
-        const status = result.execResult.exceptionError == null ? 1 : 0
-        unitGas += result.totalGasSpent
-        staged.push({ d, gas: result.totalGasSpent, status, receipt: encodeReceipt(result.receipt, d.tx.type), logs: result.receipt.logs, bloom: result.bloom.bitvector })
-        if (status === 0 && unit.revertProtected) {
-          failed = `reverted: ${result.execResult.exceptionError?.error ?? 'revert'}`
-          break
-        }
-      } catch (err) {
-        if (isStateFailure(err)) {
-          // the parent state could not be read (or proven): no fault of the transaction's, and
-          // excluding it would sign a body other members, whose reads succeeded, do not build
-          throw err
-        }
-        failed = invalidReason(err, d, baseFee)
-        stagedExcluded.push({ hash: d.hash, origin: unit.origin, reason: failed })
-        if (unit.revertProtected) { break }
-      }
-    }
+    const { staged, refused, failed, gas } = await runUnit(vm, block, unit, seen, gasUsed, gasLimit, baseFee)
     if (unit.revertProtected && failed != null) {
       await vm.stateManager.revert()
       const reason = `revert-protected bundle excluded whole (${failed})`
@@ -95,7 +103,7 @@ export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimi
       continue
     }
     await vm.stateManager.commit()
-    excluded.push(...stagedExcluded)
+    excluded.push(...refused)
     for (const s of staged) {
       seen.add(s.d.hash)
       body.push(s.d.raw)
@@ -105,7 +113,7 @@ export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimi
       s.bloom.forEach((b, i) => { logsBloom[i] |= b })
       included.push({ hash: s.d.hash, sender: s.d.sender, origin: unit.origin, gasUsed: s.gas, status: s.status })
     }
-    gasUsed = unitGas
+    gasUsed = gas
     if (unit.hintId != null && staged.length > 0) {
       hintsApplied.push(unit.hintId)
     }
