@@ -109,7 +109,7 @@ describe('machine: a stalled simulation holds only its own slot', function () {
     return new AtelierMachine({
       roster: config.roster,
       domainId: config.root().bytes,
-      simulate: parentSimulation({ parents: new ProvenParentCache(rpc), chainInfo: () => chain })
+      simulate: parentSimulation({ parents: new ProvenParentCache(rpc), rules: () => ({ chainId: chain.chainId, forks: [{ name: chain.hardfork, timestamp: 0 }] }) })
     })
   }
 

@@ -3,13 +3,15 @@ import type { ChainRpc } from './rpc-client.ts'
 
 export interface ChainInfo {
   chainId: number
-  /** `@ethereumjs/common` hardfork name */
+  /** `@ethereumjs/common` hardfork name: the node's own word, or `fallbackHardfork` */
   hardfork: string
+  /** the node said which rules it runs (anvil does); otherwise only a pin in the config can */
+  reported: boolean
 }
 
 /**
- * Chain id and hardfork of the pinned chain. anvil reports its hardfork (`anvil_nodeInfo`); for
- * other nodes the operator pins it (`fallbackHardfork`), since JSON-RPC has no standard call for it.
+ * Chain id and hardfork of the pinned chain. anvil reports its hardfork (`anvil_nodeInfo`); other
+ * nodes have no standard call for it, so their rules come from the config's pin alone.
  */
 export async function detectChainInfo (rpc: ChainRpc, fallbackHardfork = 'osaka'): Promise<ChainInfo> {
   const chainIdHex = await rpc.call<string>('eth_chainId')
@@ -18,16 +20,18 @@ export async function detectChainInfo (rpc: ChainRpc, fallbackHardfork = 'osaka'
     throw new RpcError('rpc-bad-response', 'eth_chainId', `unusable chain id ${chainIdHex}`)
   }
   let hardfork = fallbackHardfork
+  let reported = false
   try {
     const info = await rpc.call<{ hardFork?: string, hard_fork?: string }>('anvil_nodeInfo')
-    const reported = info.hardFork ?? info.hard_fork
-    if (typeof reported === 'string' && reported.length > 0) {
-      hardfork = reported.toLowerCase().replace(/[^a-z0-9]/g, '')
+    const name = info.hardFork ?? info.hard_fork
+    if (typeof name === 'string' && name.length > 0) {
+      hardfork = name.toLowerCase().replace(/[^a-z0-9]/g, '')
+      reported = true
     }
   } catch (err) {
     if (!(err instanceof RpcError) || err.code !== 'rpc-error') {
       throw err
     }
   }
-  return { chainId, hardfork }
+  return { chainId, hardfork, reported }
 }

@@ -5,7 +5,7 @@ import { atelierRoot, UniqueId } from '../topics/index.ts'
 import { ConfigError } from './errors.ts'
 import { ConfigSchema } from './schema.ts'
 import type { ConfigIssue } from './errors.ts'
-import type { ConfigFields, ConfigJson, PublicJwk, Tuning } from './schema.ts'
+import type { ChainPin, ConfigFields, ConfigJson, PublicJwk, Tuning } from './schema.ts'
 
 export interface CommitteeMember {
   blsPublicKey: Uint8Array
@@ -18,6 +18,8 @@ export class Config {
   readonly blockSchema: ConfigFields['blockSchema']
   readonly mrtdAcl: Uint8Array[]
   readonly chainRpc: string
+  /** the chain's rules as pinned (chain id, fork schedule), if the config pins them */
+  readonly chain: ChainPin | undefined
   readonly committee: CommitteeMember[]
   readonly operatorJwtKey: PublicJwk
   readonly coBuilderJwtKey: PublicJwk
@@ -41,6 +43,7 @@ export class Config {
     this.readTicketKey = fields.readTicketKey
     this.tickets = fields.tickets
     this.tuning = fields.tuning
+    this.chain = fields.chain
     this.attestation = fields.attestation
     Object.freeze(this.mrtdAcl)
     Object.freeze(this.committee)
@@ -58,9 +61,20 @@ export class Config {
     return this.#signature
   }
 
-  /** `ATELIER_ROOT`: lattice + fingerprint. Topics derive from it; candidates and hints are signed under it. */
+  /**
+   * The pinned chain rules as one string (`chain=<id>;<fork>@<timestamp>[:<target>/<max>/<fraction>],…`),
+   * or undefined when the config pins none. It enters `ATELIER_ROOT` beside the fingerprint (whose tag
+   * stays the design's, byte for byte): members with other rules share no topic and no signing domain.
+   */
+  rulesTag (): string | undefined {
+    const c = this.chain
+    if (c == null) { return undefined }
+    return `chain=${c.chainId};` + c.forks.map(f => `${f.name}@${f.timestamp}${f.blob != null ? `:${f.blob.target}/${f.blob.max}/${f.blob.baseFeeUpdateFraction}` : ''}`).join(',')
+  }
+
+  /** `ATELIER_ROOT`: lattice + fingerprint (+ pinned rules). Topics derive from it; candidates and hints are signed under it. */
   root (): UniqueId {
-    this.#root ??= atelierRoot(this.lattice, this.signature())
+    this.#root ??= atelierRoot(this.lattice, this.signature(), this.rulesTag())
     return this.#root
   }
 

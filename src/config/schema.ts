@@ -76,11 +76,33 @@ export const TicketChecksSchema = z.strictObject({
   audience: z.string().min(1).optional()
 })
 
+/** The forks atelier can run (ethereumjs 10's names), in activation order. */
+export const FORKS = ['cancun', 'prague', 'osaka', 'bpo1', 'bpo2', 'bpo3', 'bpo4', 'bpo5'] as const
+
+const ForkSchema = z.strictObject({
+  name: z.enum(FORKS, `expected a fork from: ${FORKS.join(', ')}`),
+  /** unix seconds from which the fork's rules apply */
+  timestamp: z.int().min(0),
+  /** the fork's blob parameters, as a genesis config gives them: checked against the EVM's own */
+  blob: z.strictObject({ target: z.int().min(0), max: z.int().min(0), baseFeeUpdateFraction: z.int().min(1) }).optional()
+})
+
+/** The chain's rules, pinned: its id and fork schedule (the first fork from genesis, then ascending). */
+const ChainSchema = z.strictObject({
+  chainId: z.int().min(1),
+  forks: z.array(ForkSchema).min(1, 'expected at least one fork')
+}).refine(c => c.forks[0].timestamp === 0, { message: 'the first fork applies from genesis: its timestamp must be 0', path: ['forks', 0, 'timestamp'] })
+  .refine(c => c.forks.every((f, i) => i === 0 || (f.timestamp > c.forks[i - 1].timestamp && FORKS.indexOf(f.name) > FORKS.indexOf(c.forks[i - 1].name))), {
+    message: 'forks must follow each other: later forks, at later timestamps',
+    path: ['forks']
+  })
+
 export const ConfigSchema = z.strictObject({
   lattice: z.string().min(1, 'expected a non-empty lattice name'),
   blockSchema: z.enum(BLOCK_SCHEMAS, `expected one of: ${BLOCK_SCHEMAS.join(', ')}`),
   mrtdAcl: z.array(hexBytes(48, 'an MR_TD'), 'expected a list of MR_TDs').min(1, 'expected at least one MR_TD'),
   chainRpc: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  chain: ChainSchema.optional(),
   committee: z.array(CommitteeMemberSchema, 'expected a list of { blsPublicKey, proofOfPossession }')
     .min(1, 'expected at least one committee member')
     .max(64, 'expected at most 64 committee members'),
@@ -95,4 +117,5 @@ export const ConfigSchema = z.strictObject({
 export type ConfigJson = z.input<typeof ConfigSchema>
 export type ConfigFields = z.output<typeof ConfigSchema>
 export type Tuning = z.output<typeof TuningSchema>
+export type ChainPin = z.output<typeof ChainSchema>
 export type AttestationSettings = z.output<typeof AttestationSchema>

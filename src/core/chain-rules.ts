@@ -10,10 +10,58 @@ import secp256k1 from 'secp256k1'
 import { keccak256 } from '../proto/index.ts'
 import type { Common } from '@ethereumjs/common'
 
+/** The rules at one instant: the chain and the fork in force. */
 export interface ChainRules {
   chainId: number
   /** an `@ethereumjs/common` hardfork name, e.g. `bpo1` */
   hardfork: string
+}
+
+export interface ForkActivation {
+  name: string
+  /** unix seconds from which the fork applies (the first fork's is 0: from genesis) */
+  timestamp: number
+  blob?: { target: number, max: number, baseFeeUpdateFraction: number }
+}
+
+/** A chain's rules over time: a committee crossing a fork switches rules at its exact timestamp. */
+export interface ForkSchedule {
+  chainId: number
+  forks: ForkActivation[]
+}
+
+/** The rules in force at `timestamp`: the last fork activated at or before it. */
+export function rulesAt (rules: ChainRules | ForkSchedule, timestamp: bigint | number): ChainRules {
+  if ('hardfork' in rules) { return rules }
+  const t = Number(timestamp)
+  let fork = rules.forks[0]
+  for (const f of rules.forks) {
+    if (f.timestamp <= t) { fork = f }
+  }
+  return { chainId: rules.chainId, hardfork: fork.name }
+}
+
+/** One blob's gas (EIP-4844). */
+const GAS_PER_BLOB = 131_072n
+
+/**
+ * Where a pinned fork's blob parameters differ from what the EVM runs for that fork: a committee that
+ * pinned other numbers than its EVM computes with would build blocks its chain rejects.
+ */
+export function blobParameterMismatch (chainId: number, fork: ForkActivation): string | undefined {
+  if (fork.blob == null) { return undefined }
+  const common = makeCommon({ chainId, hardfork: fork.name })
+  // EIP-7892 (BPO) forks state blob counts; earlier ones, blob gas
+  const count = (bpo: string, gas: string): number => {
+    try { return Number(common.param(bpo)) } catch { return Number(common.param(gas) / GAS_PER_BLOB) }
+  }
+  const actual = {
+    target: count('target', 'targetBlobGasPerBlock'),
+    max: count('max', 'maxBlobGasPerBlock'),
+    baseFeeUpdateFraction: Number(common.param('blobGasPriceUpdateFraction'))
+  }
+  const wrong = (['target', 'max', 'baseFeeUpdateFraction'] as const).filter(k => actual[k] !== fork.blob?.[k])
+  return wrong.length === 0 ? undefined : `${fork.name}: the config pins ${wrong.map(k => `${k} ${fork.blob?.[k]}`).join(', ')}; the EVM runs ${wrong.map(k => `${k} ${actual[k]}`).join(', ')}`
 }
 
 function recoveryId (v: bigint, chainId?: bigint): number {

@@ -11,12 +11,12 @@ import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
 import { executionBlockHash, orderedTrieRoot, requestsHashOf, withdrawalsRootOf } from '../proto/index.ts'
 import { applyWithdrawals, collectRequests } from './block-end.ts'
-import { makeCommon } from './chain-rules.ts'
+import { makeCommon, rulesAt } from './chain-rules.ts'
 import { txDecoder } from './decode.ts'
 import { executeUnits } from './execute.ts'
 import { writeSystemHistory } from './system-calls.ts'
 import { collectUnits } from './units.ts'
-import type { ChainRules } from './chain-rules.ts'
+import type { ChainRules, ForkSchedule } from './chain-rules.ts'
 import type { ParentHeader, SlotInputs, SlotResult, StateSource } from './slot-types.ts'
 import type { CandidateHeaderValue } from '../proto/index.ts'
 import type { BlockHeader } from '@ethereumjs/block'
@@ -34,7 +34,9 @@ function parentBlockHeader (parent: ParentHeader, common: Common): BlockHeader {
   }, { common, skipConsensusFormatValidation: true })
 }
 
-export async function simulateSlot (inputs: SlotInputs, rules: ChainRules, source: StateSource): Promise<SlotResult> {
+export async function simulateSlot (inputs: SlotInputs, schedule: ChainRules | ForkSchedule, source: StateSource): Promise<SlotResult> {
+  // the fork in force at the block's own timestamp: a slot across a fork boundary runs the new rules
+  const rules = rulesAt(schedule, inputs.env.timestamp)
   const common = makeCommon(rules)
   const parentHeader = parentBlockHeader(inputs.parent, common)
   const baseFee = parentHeader.calcNextBaseFee()

@@ -65,7 +65,7 @@ export class Reader implements AsyncIterable<CandidateValue> {
   static async start (options: ReaderOptions): Promise<Reader> {
     const privateKey = options.privateKey ?? await generateKeyPair('Ed25519')
     const ticket = typeof options.ticket === 'string' ? options.ticket : await options.ticket(peerIdFromPrivateKey(privateKey).toString())
-    const topic = gossipTopicNames(options.config.lattice, options.config.signature()).candidates
+    const topic = gossipTopicNames(options.config.lattice, options.config.signature(), options.config.rulesTag()).candidates
     const plane = await Plane.create({
       name: 'reader',
       privateKey,

@@ -4,8 +4,13 @@
  */
 import { UniqueId } from './unique-id.ts'
 
-export function atelierRoot (lattice: string, fingerprint: UniqueId): UniqueId {
-  return UniqueId.from(lattice).derive('atelier').derive(fingerprint)
+/**
+ * `ATELIER_ROOT = UniqueId.from(lattice).derive("atelier").derive(fingerprint)`, then
+ * `.derive("rules=" + rules)` when the config pins the chain's rules (`Config.rulesTag()`).
+ */
+export function atelierRoot (lattice: string, fingerprint: UniqueId, rules?: string): UniqueId {
+  const root = UniqueId.from(lattice).derive('atelier').derive(fingerprint)
+  return rules == null ? root : root.derive(`rules=${rules}`)
 }
 
 export interface AtelierTopics {
@@ -21,8 +26,8 @@ export interface AtelierTopics {
   pool: UniqueId
 }
 
-export function atelierTopics (lattice: string, fingerprint: UniqueId): AtelierTopics {
-  const root = atelierRoot(lattice, fingerprint)
+export function atelierTopics (lattice: string, fingerprint: UniqueId, rules?: string): AtelierTopics {
+  const root = atelierRoot(lattice, fingerprint, rules)
   const priv = root.derive('private')
   return {
     root,
@@ -49,8 +54,8 @@ export interface GossipTopicNames {
   pool: string
 }
 
-export function gossipTopicNames (lattice: string, fingerprint: UniqueId): GossipTopicNames {
-  const t = atelierTopics(lattice, fingerprint)
+export function gossipTopicNames (lattice: string, fingerprint: UniqueId, rules?: string): GossipTopicNames {
+  const t = atelierTopics(lattice, fingerprint, rules)
   return {
     candidates: topicString('candidates', t.candidates),
     simulations: topicString('simulations', t.simulations),

@@ -16,7 +16,7 @@
  */
 import { join } from 'node:path'
 import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../../chain/index.ts'
-import { txDecoder } from '../../core/index.ts'
+import { rulesAt, txDecoder } from '../../core/index.ts'
 import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import { serveHints, serveSync } from '../../p2p/index.ts'
 import { encodeMessage, MAX_EXTRA_DATA_BYTES, toHex } from '../../proto/index.ts'
@@ -27,6 +27,7 @@ import { NodeMetrics } from '../metrics.ts'
 import { SigningLog } from '../signing-log.ts'
 import { NodeStore } from '../store.ts'
 import { CatchUp } from './catch-up.ts'
+import { chainRulesFor } from './chain-rules.ts'
 import { CommandBus } from './command-bus.ts'
 import { Duties } from './duties.ts'
 import { installGossip } from './gossip-handlers.ts'
@@ -38,8 +39,9 @@ import { parentSimulation, SimulateAndSign } from './simulator.ts'
 import { SlotTable } from './slot-table.ts'
 import type { SealedEvent } from './sealed-candidates.ts'
 import type { SimulationHook } from './simulator.ts'
-import type { ChainInfo } from '../../chain/index.ts'
+import type { ChainInfo, RpcBlock } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
+import type { ForkSchedule } from '../../core/index.ts'
 import type { MemberKeys, QuoteProvider } from '../../enclave/index.ts'
 import type { ApplyResult } from '../../machine/index.ts'
 import type { Plane, RosterService } from '../../p2p/index.ts'
@@ -89,6 +91,8 @@ export class MemberNode extends EventTarget {
   machine!: AtelierMachine
   store!: NodeStore
   chainInfo!: ChainInfo
+  /** the chain's rules this member simulates under (chain-rules.ts) */
+  rules!: ForkSchedule
   ingestionPort?: number
   metricsPort?: number
   readonly #o: MemberNodeOptions
@@ -111,7 +115,7 @@ export class MemberNode extends EventTarget {
     this.#o = o
     this.index = index
     this.config = o.config
-    this.topics = gossipTopicNames(o.config.lattice, o.config.signature())
+    this.topics = gossipTopicNames(o.config.lattice, o.config.signature(), o.config.rulesTag())
     this.log = (o.logger ?? silentLogger).child({ member: index })
     this.#rpc = new ChainRpc(o.config.chainRpc, { timeoutMs: o.config.tuning.rpcTimeoutMs })
     this.#parents = new ProvenParentCache(this.#rpc)
@@ -144,6 +148,8 @@ export class MemberNode extends EventTarget {
     this.#signingLog = SigningLog.open(join(o.dataDir, 'signing-record'), await this.store.legacySigningRecords())
     const signer = new SafeSigner(o.keys.bls.secretKey, this.#signingLog)
     this.chainInfo = await detectChainInfo(this.#rpc)
+    const head = await this.#rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    this.rules = chainRulesFor(config, this.chainInfo, Number(BigInt(head.timestamp)))
     ;({ privatePlane: this.privatePlane, publicPlane: this.publicPlane, roster: this.roster } = await startPlanes({
       ...o,
       index: this.index,
@@ -154,7 +160,7 @@ export class MemberNode extends EventTarget {
     this.machine = new AtelierMachine({
       roster: config.roster,
       domainId: config.root().bytes,
-      simulate: parentSimulation({ parents: this.#parents, chainInfo: () => this.chainInfo, hook: o.simulationHook }),
+      simulate: parentSimulation({ parents: this.#parents, rules: () => this.rules, hook: o.simulationHook }),
       onDivergence: (slot, member) => {
         this.metrics.simulationDivergence.inc()
         this.log.warn('simulation-divergence', { slot, member })
@@ -205,8 +211,8 @@ export class MemberNode extends EventTarget {
     this.log.info('member-started', {
       private: this.privatePlane.addresses().map(String),
       public: this.publicPlane.addresses().map(String),
-      chainId: this.chainInfo.chainId,
-      hardfork: this.chainInfo.hardfork,
+      chainId: this.rules.chainId,
+      forks: this.rules.forks.map(f => `${f.name}@${f.timestamp}`).join(','),
       fingerprint: config.signature().toString()
     })
   }
@@ -331,7 +337,8 @@ export class MemberNode extends EventTarget {
    * decoded, and that work leaves the slot's critical path.
    */
   #predecode (txs: Uint8Array[]): void {
-    const decoder = txDecoder(this.chainInfo)
+    // decoded under the rules in force now: a transaction type a fork adds decodes from its timestamp on
+    const decoder = txDecoder(rulesAt(this.rules, Math.floor(Date.now() / 1000)))
     for (const raw of txs) {
       decoder.decode(raw)
     }

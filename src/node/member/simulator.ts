@@ -14,8 +14,8 @@ import { ParentStateProofError, parentHeaderOf, provenStateSource } from '../../
 import { simulateSlot } from '../../core/index.ts'
 import { DoubleSignError, slotInputsOf } from '../../machine/index.ts'
 import { toHex } from '../../proto/index.ts'
-import type { ChainInfo, ProvenParentCache } from '../../chain/index.ts'
-import type { SlotInputs, SlotResult } from '../../core/index.ts'
+import type { ProvenParentCache } from '../../chain/index.ts'
+import type { ForkSchedule, SlotInputs, SlotResult } from '../../core/index.ts'
 import type { AtelierMachine, SafeSigner, SlotSpec } from '../../machine/index.ts'
 import type { Logger } from '../log.ts'
 import type { CommandBus } from './command-bus.ts'
@@ -28,7 +28,8 @@ export interface SimulationHook {
 
 export interface ParentSimulationOptions {
   parents: ProvenParentCache
-  chainInfo(): ChainInfo
+  /** the chain's fork schedule: each slot runs the fork in force at its timestamp */
+  rules(): ForkSchedule
   hook?: SimulationHook
 }
 
@@ -43,7 +44,7 @@ export function parentSimulation (o: ParentSimulationOptions): (spec: SlotSpec) 
     if (o.hook?.alterInputs != null) {
       inputs = o.hook.alterInputs(inputs)
     }
-    return simulateSlot(inputs, o.chainInfo(), provenStateSource(parent))
+    return simulateSlot(inputs, o.rules(), provenStateSource(parent))
   }
 }
 

@@ -39,6 +39,8 @@ export interface ProvisionOptions {
   chainRpc: string
   /** seconds between blocks: sets the leader timeout */
   blockTime: number
+  /** the chain's rules, pinned in the config (into ATELIER_ROOT) */
+  chain?: ConfigJson['chain']
   tuning?: ConfigJson['tuning']
 }
 
@@ -116,6 +118,7 @@ export class TestnetProvision {
       blockSchema: 'L1Post4844',
       mrtdAcl: [TESTNET_MRTD],
       chainRpc: this.#o.chainRpc,
+      ...(this.#o.chain != null ? { chain: this.#o.chain } : {}),
       committee: this.#keys.map(k => ({ blsPublicKey: toHex(k.bls.publicKey), proofOfPossession: toHex(k.bls.proofOfPossession) })),
       operatorJwtKey: this.#operator.publicJwk as never,
       coBuilderJwtKey: this.#cobuilder.publicJwk as never,

@@ -144,7 +144,9 @@ export class Testnet {
     this.anvil = await Anvil.start({ blockTime })
     this.chain = await detectChainInfo(new ChainRpc(this.anvil.url))
     const chainRpc = this.options.memberChainRpc == null ? this.anvil.url : await this.options.memberChainRpc(this.anvil.url)
-    this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc, blockTime, tuning: this.options.tuning })
+    // the config pins the rules anvil runs: they enter ATELIER_ROOT, and every member checks them at start
+    const chain = { chainId: this.chain.chainId, forks: [{ name: this.chain.hardfork as 'bpo1', timestamp: 0 }] }
+    this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc, blockTime, tuning: this.options.tuning, chain })
     // the load's set-up changes anvil's state with cheatcodes: done before any member proves state
     if (this.options.load !== false) {
       this.load = new LoadGenerator({
