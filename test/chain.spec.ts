@@ -30,7 +30,7 @@ describe('chain: the pinned RPC bridge', function () {
   })
 
   it('detects chain id and hardfork (anvil 1.7.1: 31337, bpo1)', async () => {
-    expect(await detectChainInfo(rpc)).to.deep.equal({ chainId: 31337, hardfork: 'bpo1' })
+    expect(await detectChainInfo(rpc)).to.deep.equal({ chainId: 31337, hardfork: 'bpo1', reported: true })
   })
 
   it('gives typed errors: node error, unreachable, timeout, bad response', async () => {

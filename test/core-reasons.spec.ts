@@ -3,6 +3,7 @@
  * the one paying more whatever their hashes, and every refusal names its real cause, in geth's words.
  * Real ethereumjs execution on an in-memory parent state.
  */
+import { createTx } from '@ethereumjs/tx'
 import { expect } from 'aegir/chai'
 import { keccak256, makeCommon, simulateSlot } from '../src/core/index.ts'
 import { Workload } from '../src/node/workload/workload.ts'
@@ -78,6 +79,24 @@ describe('core: replacements and exclusion reasons', function () {
     }
     const err = await simulateSlot(inputs, RULES, failing).then(() => undefined, (e: unknown) => e)
     expect(err).to.equal(stalled)
+  })
+
+  it('EIP-7934: transactions past the RLP block size cap are left out, with the cap named', async () => {
+    const w = new Workload(common, Array.from({ length: 70 }, (_, i) => new Uint8Array(32).fill(i + 101)))
+    const data = new Uint8Array(130_000) // zero bytes: the cheapest calldata, 10 gas a byte under EIP-7623's floor
+    const txs = w.keys.map((_, i) => createTx({ type: 2, chainId: 31337n, nonce: 0n, gasLimit: 1_400_000n, maxFeePerGas: 3_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, to: w.addresses[0] as `0x${string}`, value: 0n, data }, { common }).sign(w.keys[i]).serialize())
+    const r = await simulateSlot({
+      parent: { number: 10n, hash: new Uint8Array(32).fill(1), timestamp: 1_750_000_000n, gasLimit: 200_000_000n, gasUsed: 100_000_000n, baseFeePerGas: BASE_FEE },
+      env: { timestamp: 1_750_000_012n, feeRecipient: new Uint8Array(20).fill(0xfe), prevRandao: new Uint8Array(32), gasLimit: 200_000_000n },
+      hints: [],
+      unsealed: txs
+    }, RULES, memoryStateSource(w.addresses))
+    const bytes = r.body.reduce((n, raw) => n + raw.length, 0)
+    expect(r.body.length, 'most of them fit').to.be.at.least(60)
+    expect(bytes).to.be.at.most(8_388_608)
+    const capped = r.excluded.filter(e => /EIP-7934/.test(e.reason))
+    expect(capped.length, 'the rest are left out for the cap').to.equal(txs.length - r.body.length)
+    expect(capped[0].reason).to.equal('block size cap reached (EIP-7934: 8388608 bytes of RLP)')
   })
 
   it('names intrinsic gas, a nonce gap and missing funds as such', async () => {

@@ -41,11 +41,13 @@ function blobGasOf (d: DecodedTx): bigint {
 interface Staged { d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array, logs: Log[], bloom: Uint8Array }
 
 /** One unit's transactions, inside its checkpoint: what ran, what was refused, and why the unit failed. */
-async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gasUsed: bigint, gasLimit: bigint, baseFee: bigint): Promise<{ staged: Staged[], refused: ExcludedTx[], failed?: string, gas: bigint }> {
+async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gasUsed: bigint, limits: BlockLimits, bytesUsed: number): Promise<{ staged: Staged[], refused: ExcludedTx[], failed?: string, gas: bigint }> {
+  const { gasLimit, baseFee } = limits
   const staged: Staged[] = []
   const refused: ExcludedTx[] = []
   let failed: string | undefined
   let gas = gasUsed
+  let bytes = bytesUsed
   for (const d of unit.txs) {
     if (seen.has(d.hash) || staged.some(s => s.d.hash === d.hash)) {
       refused.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate' })
@@ -57,6 +59,13 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
       if (unit.revertProtected) { break }
       continue
     }
+    if (limits.maxBlockBytes != null && bytes + txListBytes(d.raw) > limits.maxBlockBytes) {
+      failed = `block size cap reached (EIP-7934: ${limits.maxBlockBytes} bytes of RLP)`
+      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      if (unit.revertProtected) { break }
+      continue
+    }
+    bytes += txListBytes(d.raw)
     try {
       const result = await runTx(vm, { tx: d.tx, block, blockGasUsed: gas, skipHardForkValidation: true })
       const status = result.execResult.exceptionError == null ? 1 : 0
@@ -73,6 +82,7 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
         throw err
       }
       failed = invalidReason(err, d, baseFee)
+      bytes -= txListBytes(d.raw)
       refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
       if (unit.revertProtected) { break }
     }
@@ -80,7 +90,24 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
   return { staged, refused, failed, gas }
 }
 
-export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimit: bigint, baseFee: bigint, excluded: ExcludedTx[]): Promise<Executed> {
+export interface BlockLimits {
+  gasLimit: bigint
+  baseFee: bigint
+  /** EIP-7934 (Osaka on): the RLP block's bytes at most, header and withdrawals reserved */
+  maxBlockBytes?: number
+}
+
+/** EIP-7934: MAX_BLOCK_SIZE (10 MiB) less its 2 MiB safety margin */
+export const MAX_RLP_BLOCK_BYTES = 8_388_608
+/** room kept for the header, the withdrawals and the lists' own prefixes */
+const BLOCK_OVERHEAD_BYTES = 4096
+
+/** What a transaction adds to the block's RLP: its bytes and (for a typed one) a string prefix. */
+function txListBytes (raw: Uint8Array): number {
+  return raw.length + (raw[0] < 0x7f ? 5 : 0)
+}
+
+export async function executeUnits (vm: VM, block: Block, units: Unit[], limits: BlockLimits, excluded: ExcludedTx[]): Promise<Executed> {
   const seen = new Set<string>()
   const body: Uint8Array[] = []
   const included: IncludedTx[] = []
@@ -90,10 +117,11 @@ export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimi
   const logsBloom = new Uint8Array(256)
   let blobGasUsed = 0n
   let gasUsed = 0n
+  let bytesUsed = BLOCK_OVERHEAD_BYTES
 
   for (const unit of units) {
     await vm.stateManager.checkpoint()
-    const { staged, refused, failed, gas } = await runUnit(vm, block, unit, seen, gasUsed, gasLimit, baseFee)
+    const { staged, refused, failed, gas } = await runUnit(vm, block, unit, seen, gasUsed, limits, bytesUsed)
     if (unit.revertProtected && failed != null) {
       await vm.stateManager.revert()
       const reason = `revert-protected bundle excluded whole (${failed})`
@@ -107,6 +135,7 @@ export async function executeUnits (vm: VM, block: Block, units: Unit[], gasLimi
     for (const s of staged) {
       seen.add(s.d.hash)
       body.push(s.d.raw)
+      bytesUsed += txListBytes(s.d.raw)
       receipts.push(s.receipt)
       logs.push(...s.logs)
       blobGasUsed += blobGasOf(s.d)

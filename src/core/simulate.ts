@@ -13,7 +13,7 @@ import { executionBlockHash, orderedTrieRoot, requestsHashOf, withdrawalsRootOf 
 import { applyWithdrawals, collectRequests } from './block-end.ts'
 import { makeCommon, rulesAt } from './chain-rules.ts'
 import { txDecoder } from './decode.ts'
-import { executeUnits } from './execute.ts'
+import { executeUnits, MAX_RLP_BLOCK_BYTES } from './execute.ts'
 import { writeSystemHistory } from './system-calls.ts'
 import { collectUnits } from './units.ts'
 import type { ChainRules, ForkSchedule } from './chain-rules.ts'
@@ -101,7 +101,11 @@ export async function simulateSlot (inputs: SlotInputs, schedule: ChainRules | F
 
   const coinbaseAddress = createAddressFromString(coinbase)
   const valueBefore = (await vm.stateManager.getAccount(coinbaseAddress))?.balance ?? 0n
-  const executed = await executeUnits(vm, block, units, inputs.env.gasLimit, baseFee, excluded)
+  const executed = await executeUnits(vm, block, units, {
+    gasLimit: inputs.env.gasLimit,
+    baseFee,
+    maxBlockBytes: common.gteHardfork('osaka') ? MAX_RLP_BLOCK_BYTES : undefined
+  }, excluded)
   const valueAfter = (await vm.stateManager.getAccount(coinbaseAddress))?.balance ?? 0n
   const withdrawals = inputs.withdrawals ?? []
   await applyWithdrawals(vm, withdrawals)
