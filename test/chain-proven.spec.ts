@@ -5,11 +5,12 @@
  * node, code, a header — makes the read fail with `parent-state-proof` instead of answering.
  */
 import { createServer } from 'node:http'
-import { createTx } from '@ethereumjs/tx'
+import { createBlob4844Tx, createTx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { expect } from 'aegir/chai'
 import { ChainRpc, headerHash, ParentStateProofError, ProvenParent, ProvenParentCache, provenStateSource } from '../src/chain/index.ts'
 import { makeCommon, simulateSlot } from '../src/core/index.ts'
+import { executionBlockHash, orderedTrieRoot } from '../src/proto/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
 import { canonicalRoot, dumpState } from './fixtures/canonical-state.ts'
 import { asMined, mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
@@ -147,6 +148,31 @@ describe('chain: proven parent state', function () {
     expect(bytesToHex(result.stateRoot as Uint8Array), 'the canonical post-state root').to.equal(canonical)
     expect(canonical, 'anvil keeps the zeroed slots as leaves: its root is not the oracle here').to.not.equal(m.block.stateRoot)
     expect(parent.collapseProofs, 'a deletion needed a node outside the touched keys\' proofs').to.be.greaterThan(0)
+  })
+
+  it('blob transactions (type 3, Osaka cell proofs) decode and execute with blob-gas accounting; the header is anvil\'s but for its non-canonical transactions root', async () => {
+    const w = chain.workload
+    const common = makeCommon(RULES)
+    const fields = { chainId: 31337n, nonce: w.nonces[10]++, maxPriorityFeePerGas: 10n ** 9n, maxFeePerGas: 10n ** 11n, gasLimit: 21_000n }
+    const tx = createBlob4844Tx({ ...fields, to: w.addresses[1] as `0x${string}`, value: 0n, maxFeePerBlobGas: 10n ** 10n, blobsData: ['atelier'] }, { common }).sign(w.keys[10])
+    const network = tx.serializeNetworkWrapper()
+    await anvil.rpc('eth_sendRawTransaction', [bytesToHex(network)])
+    await anvil.rpc('evm_mine')
+    const block = await anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    const parent = await anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${(BigInt(block.number) - 1n).toString(16)}`, false])
+    const m = { block, parent, receipts: [], raws: [tx.serialize()] }
+    const result = await simulateSlot(asMined(m), RULES, provenStateSource(await new ProvenParentCache(rpc).get(parent.hash)))
+    expect(result.included).to.have.length(1)
+    expect(tx.blobVersionedHashes.length).to.be.at.least(1)
+    expect(result.header.blobGasUsed).to.equal(tx.blobVersionedHashes.length * 131_072)
+    expect(`0x${result.header.blobGasUsed.toString(16)}`).to.equal(block.blobGasUsed)
+    expect(`0x${result.header.excessBlobGas.toString(16)}`).to.equal(block.excessBlobGas)
+    // anvil 1.7.1 roots its transactions trie over the network form (blobs and all); ours is the canonical one
+    expect(block.transactionsRoot).to.equal(bytesToHex(orderedTrieRoot([network])))
+    expect(bytesToHex(result.header.transactionsRoot)).to.equal(bytesToHex(orderedTrieRoot([tx.serialize()])))
+    // with anvil's root in its place, our header hashes to anvil's block: every other field is equal
+    const substituted = { ...result.header, transactionsRoot: hexToBytes(block.transactionsRoot as `0x${string}`) }
+    expect(bytesToHex(executionBlockHash(substituted))).to.equal(block.hash)
   })
 
   describe('an RPC that alters one answer', () => {
