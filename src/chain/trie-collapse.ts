@@ -38,6 +38,8 @@ function startsWith (nibbles: number[], at: number, prefix: ArrayLike<number>): 
 export async function collapseSibling (trie: MerklePatriciaTrie, hashedKey: Uint8Array, has: (hash: string) => boolean): Promise<number[] | undefined> {
   const nibbles = nibblesOf(hashedKey)
   let ref: Uint8Array | Uint8Array[] = trie.root()
+  // an empty trie holds nothing to delete (its root is no node)
+  if (bytesToUnprefixedHex(ref) === bytesToUnprefixedHex(trie.EMPTY_TRIE_ROOT)) { return undefined }
   let depth = 0
   let branch: { node: BranchMPTNode, depth: number } | undefined
   for (let step = 0; step <= nibbles.length; step++) {

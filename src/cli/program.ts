@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander'
+import { blocktestCommand } from './commands/blocktest.ts'
 import { cobuilderCommand } from './commands/cobuilder.ts'
 import { configCommand } from './commands/config.ts'
 import { followCommand } from './commands/follow.ts'
@@ -22,6 +23,7 @@ export function buildProgram (hooks: NodeHooks = {}): Command {
   program.addCommand(cobuilderCommand())
   program.addCommand(followCommand())
   program.addCommand(testnetCommand())
+  program.addCommand(blocktestCommand())
   return program
 }
 

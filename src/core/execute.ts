@@ -41,7 +41,7 @@ function blobGasOf (d: DecodedTx): bigint {
 interface Staged { d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array, logs: Log[], bloom: Uint8Array }
 
 /** One unit's transactions, inside its checkpoint: what ran, what was refused, and why the unit failed. */
-async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gasUsed: bigint, limits: BlockLimits, bytesUsed: number): Promise<{ staged: Staged[], refused: ExcludedTx[], failed?: string, gas: bigint }> {
+async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gasUsed: bigint, limits: BlockLimits, bytesUsed: number, blobGasUsed: bigint): Promise<{ staged: Staged[], refused: ExcludedTx[], failed?: string, gas: bigint }> {
   const { gasLimit, baseFee } = limits
   const staged: Staged[] = []
   const refused: ExcludedTx[] = []
@@ -61,6 +61,12 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
     }
     if (limits.maxBlockBytes != null && bytes + txListBytes(d.raw) > limits.maxBlockBytes) {
       failed = `block size cap reached (EIP-7934: ${limits.maxBlockBytes} bytes of RLP)`
+      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      if (unit.revertProtected) { break }
+      continue
+    }
+    if (limits.maxBlobGas != null && blobGasUsed + staged.reduce((n, s) => n + blobGasOf(s.d), 0n) + blobGasOf(d) > limits.maxBlobGas) {
+      failed = `blob gas limit reached (${limits.maxBlobGas} per block)`
       refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
       if (unit.revertProtected) { break }
       continue
@@ -95,6 +101,8 @@ export interface BlockLimits {
   baseFee: bigint
   /** EIP-7934 (Osaka on): the RLP block's bytes at most, header and withdrawals reserved */
   maxBlockBytes?: number
+  /** EIP-4844: the block's blob gas at most (the fork's maximum blobs × 131,072) */
+  maxBlobGas?: bigint
 }
 
 /** EIP-7934: MAX_BLOCK_SIZE (10 MiB) less its 2 MiB safety margin */
@@ -121,7 +129,7 @@ export async function executeUnits (vm: VM, block: Block, units: Unit[], limits:
 
   for (const unit of units) {
     await vm.stateManager.checkpoint()
-    const { staged, refused, failed, gas } = await runUnit(vm, block, unit, seen, gasUsed, limits, bytesUsed)
+    const { staged, refused, failed, gas } = await runUnit(vm, block, unit, seen, gasUsed, limits, bytesUsed, blobGasUsed)
     if (unit.revertProtected && failed != null) {
       await vm.stateManager.revert()
       const reason = `revert-protected bundle excluded whole (${failed})`

@@ -22,6 +22,21 @@ import type { CandidateHeaderValue } from '../proto/index.ts'
 import type { BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 
+/** The fork's blob gas maximum per block (EIP-7892's BPO forks state it as a blob count). */
+function maxBlobGasOf (common: Common): bigint | undefined {
+  if (!common.isActivatedEIP(4844)) { return undefined }
+  try {
+    return BigInt(common.param('max')) * 131_072n
+  } catch {
+    return common.param('maxBlobGasPerBlock')
+  }
+}
+
+/** A block given whole (`fixedOrder`) that its rules do not allow. */
+export class InvalidBlockError extends Error {
+  readonly code = 'invalid-block'
+}
+
 function parentBlockHeader (parent: ParentHeader, common: Common): BlockHeader {
   return createBlockHeader({
     number: parent.number,
@@ -104,9 +119,13 @@ export async function simulateSlot (inputs: SlotInputs, schedule: ChainRules | F
   const executed = await executeUnits(vm, block, units, {
     gasLimit: inputs.env.gasLimit,
     baseFee,
-    maxBlockBytes: common.gteHardfork('osaka') ? MAX_RLP_BLOCK_BYTES : undefined
+    maxBlockBytes: common.gteHardfork('osaka') ? MAX_RLP_BLOCK_BYTES : undefined,
+    maxBlobGas: maxBlobGasOf(common)
   }, excluded)
   const valueAfter = (await vm.stateManager.getAccount(coinbaseAddress))?.balance ?? 0n
+  if (inputs.fixedOrder === true && excluded.length > 0) {
+    throw new InvalidBlockError(`transaction ${excluded[0].hash}: ${excluded[0].reason}`)
+  }
   const withdrawals = inputs.withdrawals ?? []
   await applyWithdrawals(vm, withdrawals)
   const executionRequests = await collectRequests(vm, common, executed.logs)

@@ -43,6 +43,11 @@ export interface SlotInputs {
   unsealed: Uint8Array[]
   /** EIP-4895 withdrawals, applied after the transactions */
   withdrawals?: WithdrawalValue[]
+  /**
+   * A given block's transactions (`unsealed`) in their own order, no auction or hints: what a block
+   * test replays. A transaction the ordering would leave out makes the block invalid (`InvalidBlockError`).
+   */
+  fixedOrder?: boolean
 }
 
 /**

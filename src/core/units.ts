@@ -19,6 +19,9 @@ export interface Unit {
 
 /** Decodes and orders a slot's inputs into execution units (a bundle, or one pool transaction). */
 export function collectUnits (inputs: SlotInputs, decoder: TxDecoder, baseFee: bigint): { units: Unit[], excluded: ExcludedTx[] } {
+  if (inputs.fixedOrder === true) {
+    return fixedUnits(inputs.unsealed, decoder)
+  }
   const excluded: ExcludedTx[] = []
   const decodeAll = (raws: Uint8Array[], origin: TxOrigin): DecodedTx[] | undefined => {
     const out: DecodedTx[] = []
@@ -71,5 +74,20 @@ export function collectUnits (inputs: SlotInputs, decoder: TxDecoder, baseFee: b
     units.push({ origin: 'pool', revertProtected: false, txs: [tx] })
   }
 
+  return { units, excluded }
+}
+
+/** A given block's transactions, in its own order, one unit each (`SlotInputs.fixedOrder`). */
+function fixedUnits (raws: Uint8Array[], decoder: TxDecoder): { units: Unit[], excluded: ExcludedTx[] } {
+  const units: Unit[] = []
+  const excluded: ExcludedTx[] = []
+  for (const raw of raws) {
+    const d = decoder.decode(raw)
+    if (d.ok) {
+      units.push({ origin: 'pool', revertProtected: false, txs: [d.value] })
+    } else {
+      excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason })
+    }
+  }
   return { units, excluded }
 }
