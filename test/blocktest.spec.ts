@@ -16,7 +16,8 @@ const ROOT = fileURLToPath(new URL('../../shared/vectors/eest/osaka', import.met
 function fixtures (dir: string): string[] {
   return readdirSync(dir).flatMap(name => {
     const path = join(dir, name)
-    return statSync(path).isDirectory() ? fixtures(path) : name.endsWith('.json') ? [path] : []
+    if (statSync(path).isDirectory()) { return fixtures(path) }
+    return name.endsWith('.json') ? [path] : []
   })
 }
 
