@@ -112,6 +112,10 @@ export async function simulateSlot (inputs: SlotInputs, schedule: ChainRules | F
       shallowCopy () { return this }
     } as never
   })
+  // one checkpoint around the whole block: each unit's commit then stays in the state manager's
+  // caches, and the trie is written once, at the end, instead of once per unit (a proven parent's
+  // partial trie re-hashed every touched path after each pool transaction)
+  await vm.stateManager.checkpoint()
   await writeSystemHistory(vm, common, number, inputs.parent.hash, inputs.env.timestamp, parentBeaconBlockRoot)
 
   const coinbaseAddress = createAddressFromString(coinbase)
@@ -129,6 +133,7 @@ export async function simulateSlot (inputs: SlotInputs, schedule: ChainRules | F
   const withdrawals = inputs.withdrawals ?? []
   await applyWithdrawals(vm, withdrawals)
   const executionRequests = await collectRequests(vm, common, executed.logs)
+  await vm.stateManager.commit()
 
   // a proven parent's partial trie gives the post-state root; an RPC-backed one cannot
   const stateRoot = source.computesStateRoot === true ? await vm.stateManager.getStateRoot() : undefined
