@@ -10,9 +10,9 @@
  *
  * Each stage is its own file under node/member/: the slot table (per-slot state), the command bus
  * (apply, reorder, log, replay), the duties (open, seal, takeover, retire), the simulator, the hint
- * book, the gossip handlers, the relay, the sealed candidates and catch-up; the planes in planes.ts.
- * This file only builds the stages in order, starts and stops them. It runs past 300 lines because
- * that wiring is its whole content and reads best in one place: no slot logic lives here.
+ * book, the gossip handlers, the relay, the sealed candidates and catch-up, built by stages.ts; the
+ * planes in planes.ts. This file only starts and stops them, in order (which is why it stays a
+ * little past 300 lines: the start-up sequence reads best in one place).
  */
 import { join } from 'node:path'
 import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../../chain/index.ts'
@@ -26,18 +26,18 @@ import { silentLogger } from '../log.ts'
 import { NodeMetrics } from '../metrics.ts'
 import { SigningLog } from '../signing-log.ts'
 import { NodeStore } from '../store.ts'
-import { CatchUp } from './catch-up.ts'
 import { chainRulesFor } from './chain-rules.ts'
-import { CommandBus } from './command-bus.ts'
-import { Duties } from './duties.ts'
 import { installGossip } from './gossip-handlers.ts'
-import { HintBook } from './hint-book.ts'
 import { startPlanes } from './planes.ts'
 import { TxRelay } from './relay.ts'
-import { SealedCandidates } from './sealed-candidates.ts'
-import { parentSimulation, SimulateAndSign } from './simulator.ts'
+import { parentSimulation } from './simulator.ts'
 import { SlotTable } from './slot-table.ts'
-import type { SealedEvent } from './sealed-candidates.ts'
+import { buildStages } from './stages.ts'
+import type { CatchUp } from './catch-up.ts'
+import type { CommandBus } from './command-bus.ts'
+import type { Duties } from './duties.ts'
+import type { HintBook } from './hint-book.ts'
+import type { SealedCandidates, SealedEvent } from './sealed-candidates.ts'
 import type { SimulationHook } from './simulator.ts'
 import type { ChainInfo, RpcBlock } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
@@ -103,7 +103,6 @@ export class MemberNode extends EventTarget {
   #duties!: Duties
   #hints!: HintBook
   #candidates!: SealedCandidates
-  #simulator!: SimulateAndSign
   #catchUp!: CatchUp
   #signingLog?: SigningLog
   #watcher?: HeadWatcher
@@ -217,94 +216,34 @@ export class MemberNode extends EventTarget {
     })
   }
 
-  /** The slot pipeline's stages, each handed only what it needs. */
+  /** The slot pipeline's stages (stages.ts). */
   #buildStages (signer: SafeSigner, heldThrough: number): void {
-    const { config } = this
-    const { machine, slots: table, pool, metrics, log } = this
-    const stopped = (): boolean => this.#stopped
-    this.#hints = new HintBook({
-      table,
-      domainId: config.root().bytes,
-      head: () => this.#duties.head,
-      isOpen: slot => machine.slotSpec(slot) != null,
-      relay: async hint => { await this.privatePlane.pubsub.publish(this.topics.hint, encodeMessage('HintBundle', hint)) },
-      predecode: txs => { this.#predecode(txs) },
-      metrics,
-      log
-    })
-    this.#candidates = new SealedCandidates({
-      machine,
-      table,
-      store: this.store,
-      pool,
-      domainId: config.root().bytes,
-      publish: async bytes => { await this.publicPlane.pubsub.publish(this.topics.candidates, bytes) },
-      metrics,
-      log,
-      emit: detail => { this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail })) }
-    })
-    this.#bus = new CommandBus({
-      machine,
-      table,
-      store: this.store,
-      publish: async (kind, value) => this.#publish(kind, value),
-      after: async (kind, slot, value) => this.#after(kind, slot, value),
-      log
-    })
-    this.#duties = new Duties({
+    const o = this.#o
+    const stages = buildStages({
       index: this.index,
-      config,
-      machine,
-      bus: this.#bus,
-      table,
-      pool,
-      hints: this.#hints,
-      metrics,
-      log,
-      feeRecipient: this.#o.feeRecipient,
-      slotSeconds: this.#o.slotSeconds,
-      extraData: this.#o.extraData,
-      gasLimitTarget: this.#o.gasLimitTarget,
-      stopped
-    })
-    this.#simulator = new SimulateAndSign({
-      index: this.index,
-      machine,
+      config: this.config,
+      machine: this.machine,
+      table: this.slots,
+      store: this.store,
+      pool: this.pool,
       signer,
-      bus: this.#bus,
-      table,
-      log,
-      onParentStateRefused: code => { metrics.parentStateRefusals.inc({ code }) }
-    })
-    this.#catchUp = new CatchUp({
-      plane: this.publicPlane,
-      config,
       heldThrough,
-      latestHeld: async () => this.store.latestCandidateSlot(),
-      adopt: async c => this.#candidates.adopt(c),
-      stopped,
-      log
+      publicPlane: this.publicPlane,
+      metrics: this.metrics,
+      log: this.log,
+      leader: { feeRecipient: o.feeRecipient, slotSeconds: o.slotSeconds, extraData: o.extraData, gasLimitTarget: o.gasLimitTarget },
+      publishCommand: async (kind, value) => this.#publish(kind, value),
+      relayHint: async hint => { await this.privatePlane.pubsub.publish(this.topics.hint, encodeMessage('HintBundle', hint)) },
+      publishCandidate: async bytes => { await this.publicPlane.pubsub.publish(this.topics.candidates, bytes) },
+      predecode: txs => { this.#predecode(txs) },
+      emit: detail => { this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail })) },
+      stopped: () => this.#stopped
     })
-  }
-
-  /** What follows an applied command: the one place the stages meet. */
-  async #after (kind: SlotMessageKind, slot: number, value: MessageValues[SlotMessageKind]): Promise<void> {
-    const ctx = this.slots.at(slot)
-    if (kind === 'OpenSlot') {
-      if (ctx != null) { ctx.openedAt = Date.now() }
-      this.pool.reserve(slot, (value as MessageValues['OpenSlot']).unsealed)
-      this.#duties.scheduleTakeover(slot)
-    }
-    if ((kind === 'OpenSlot' || kind === 'AcceptHint') && this.machine.inputsComplete(slot)) {
-      void this.#simulator.run(slot)
-    }
-    if (kind === 'SubmitSimulation') {
-      this.log.debug('simulation-recorded', { slot, member: (value as MessageValues['SubmitSimulation']).memberIndex })
-      if (ctx?.sealed !== true) { this.#duties.maybeSeal(slot) }
-    }
-    if (kind === 'SealCandidate') {
-      await this.#candidates.sealed(slot)
-    }
+    this.#hints = stages.hints
+    this.#candidates = stages.candidates
+    this.#bus = stages.bus
+    this.#duties = stages.duties
+    this.#catchUp = stages.catchUp
   }
 
   async #publish (kind: SlotMessageKind, value: MessageValues[SlotMessageKind]): Promise<void> {

@@ -1,0 +1,114 @@
+/**
+ * The slot pipeline's stages, built in dependency order and each handed only what it needs, and
+ * `react`: what follows an applied command, the one place the stages meet (OpenSlot schedules the
+ * takeover and, once the inputs are complete, the simulation; a recorded simulation may let the
+ * leader seal; an applied SealCandidate keeps, publishes and stores the candidate).
+ *
+ * Owns buildStages and MemberStages.
+ */
+import { CatchUp } from './catch-up.ts'
+import { CommandBus } from './command-bus.ts'
+import { Duties } from './duties.ts'
+import { HintBook } from './hint-book.ts'
+import { SealedCandidates } from './sealed-candidates.ts'
+import { SimulateAndSign } from './simulator.ts'
+import type { SealedEvent } from './sealed-candidates.ts'
+import type { SlotTable } from './slot-table.ts'
+import type { Config } from '../../config/index.ts'
+import type { AtelierMachine, SafeSigner } from '../../machine/index.ts'
+import type { Plane } from '../../p2p/index.ts'
+import type { HintBundleValue, MessageValues } from '../../proto/index.ts'
+import type { SlotMessageKind } from '../../topics/index.ts'
+import type { InputPool } from '../ingestion.ts'
+import type { Logger } from '../log.ts'
+import type { NodeMetrics } from '../metrics.ts'
+import type { NodeStore } from '../store.ts'
+
+export interface StagesOptions {
+  index: number
+  config: Config
+  machine: AtelierMachine
+  table: SlotTable
+  store: NodeStore
+  pool: InputPool
+  signer: SafeSigner
+  /** every candidate up to this slot was held at start (catch-up starts after it) */
+  heldThrough: number
+  publicPlane: Plane
+  metrics: NodeMetrics
+  log: Logger
+  /** the leader's choices for the blocks it builds */
+  leader: { feeRecipient?: Uint8Array, slotSeconds?: number, extraData?: Uint8Array, gasLimitTarget?: bigint }
+  /** gossips a slot command on the private plane */
+  publishCommand(kind: SlotMessageKind, value: MessageValues[SlotMessageKind]): Promise<void>
+  relayHint(hint: HintBundleValue): Promise<void>
+  publishCandidate(bytes: Uint8Array): Promise<void>
+  predecode(txs: Uint8Array[]): void
+  emit(event: SealedEvent): void
+  stopped(): boolean
+}
+
+export interface MemberStages {
+  hints: HintBook
+  candidates: SealedCandidates
+  bus: CommandBus
+  duties: Duties
+  simulator: SimulateAndSign
+  catchUp: CatchUp
+}
+
+export function buildStages (o: StagesOptions): MemberStages {
+  const { config, machine, table, pool, metrics, log } = o
+  const stages = {} as MemberStages
+  stages.hints = new HintBook({
+    table,
+    domainId: config.root().bytes,
+    head: () => stages.duties.head,
+    isOpen: slot => machine.slotSpec(slot) != null,
+    relay: o.relayHint,
+    predecode: o.predecode,
+    metrics,
+    log
+  })
+  stages.candidates = new SealedCandidates({ machine, table, store: o.store, pool, domainId: config.root().bytes, publish: o.publishCandidate, metrics, log, emit: o.emit })
+  stages.bus = new CommandBus({ machine, table, store: o.store, publish: o.publishCommand, after: async (kind, slot, value) => react(stages, o, kind, slot, value), log })
+  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, stopped: o.stopped })
+  stages.simulator = new SimulateAndSign({
+    index: o.index,
+    machine,
+    signer: o.signer,
+    bus: stages.bus,
+    table,
+    log,
+    onParentStateRefused: code => { metrics.parentStateRefusals.inc({ code }) }
+  })
+  stages.catchUp = new CatchUp({
+    plane: o.publicPlane,
+    config,
+    heldThrough: o.heldThrough,
+    latestHeld: async () => o.store.latestCandidateSlot(),
+    adopt: async c => stages.candidates.adopt(c),
+    stopped: o.stopped,
+    log
+  })
+  return stages
+}
+
+async function react (s: MemberStages, o: StagesOptions, kind: SlotMessageKind, slot: number, value: MessageValues[SlotMessageKind]): Promise<void> {
+  const ctx = o.table.at(slot)
+  if (kind === 'OpenSlot') {
+    if (ctx != null) { ctx.openedAt = Date.now() }
+    o.pool.reserve(slot, (value as MessageValues['OpenSlot']).unsealed)
+    s.duties.scheduleTakeover(slot)
+  }
+  if ((kind === 'OpenSlot' || kind === 'AcceptHint') && o.machine.inputsComplete(slot)) {
+    void s.simulator.run(slot)
+  }
+  if (kind === 'SubmitSimulation') {
+    o.log.debug('simulation-recorded', { slot, member: (value as MessageValues['SubmitSimulation']).memberIndex })
+    if (ctx?.sealed !== true) { s.duties.maybeSeal(slot) }
+  }
+  if (kind === 'SealCandidate') {
+    await s.candidates.sealed(slot)
+  }
+}
