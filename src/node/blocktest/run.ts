@@ -182,7 +182,7 @@ export async function runBlocktest (path: string): Promise<BlocktestResult[]> {
     try {
       results.push(await runCase(id, c))
     } catch (err) {
-      results.push({ id, status: 'failed', detail: process.env.ATELIER_BLOCKTEST_STACK != null ? String((err as Error).stack) : (err as Error).message })
+      results.push({ id, status: 'failed', detail: (err as Error).message })
     }
   }
   return results
