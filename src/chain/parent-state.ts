@@ -6,6 +6,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { RpcError } from './errors.ts'
+import { memoized, remember } from './memo.ts'
 import type { ChainRpc, RpcCall } from './rpc-client.ts'
 
 export interface RemoteAccount {
@@ -121,49 +122,31 @@ export class ParentState {
 
   async account (address: string): Promise<RemoteAccount> {
     const key = lower(address)
-    let p = this.#accounts.get(key)
-    if (p == null) {
-      p = accountMethod(this.rpc, this.tag).then(async method => {
-        const call = accountCall(method, key, this.tag)
-        return toAccount(await this.#call<AccountResult>(call.method, call.params), method)
-      })
-      this.#remember(this.#accounts, key, p)
-    }
-    return p
+    return memoized(this.#accounts, key, async () => {
+      const method = await accountMethod(this.rpc, this.tag)
+      const call = accountCall(method, key, this.tag)
+      return toAccount(await this.#call<AccountResult>(call.method, call.params), method)
+    })
   }
 
   async code (address: string): Promise<string> {
     const key = lower(address)
-    let p = this.#code.get(key)
-    if (p == null) {
-      p = this.#call<string>('eth_getCode', [key, this.tag])
-      this.#remember(this.#code, key, p)
-    }
-    return p
+    return memoized(this.#code, key, async () => this.#call<string>('eth_getCode', [key, this.tag]))
   }
 
   async storage (address: string, slot: string): Promise<string> {
     const key = `${lower(address)}:${lower(slot)}`
-    let p = this.#storage.get(key)
-    if (p == null) {
-      p = this.#call<string>('eth_getStorageAt', [lower(address), lower(slot), this.tag])
-      this.#remember(this.#storage, key, p)
-    }
-    return p
+    return memoized(this.#storage, key, async () => this.#call<string>('eth_getStorageAt', [lower(address), lower(slot), this.tag]))
   }
 
   async blockHash (number: bigint): Promise<string> {
-    let p = this.#hashes.get(number)
-    if (p == null) {
-      p = this.#call<{ hash: string } | null>('eth_getBlockByNumber', [`0x${number.toString(16)}`, false]).then(b => {
-        if (b == null) {
-          throw new RpcError('rpc-bad-response', 'eth_getBlockByNumber', `block ${number} not found`)
-        }
-        return b.hash
-      })
-      this.#remember(this.#hashes, number, p)
-    }
-    return p
+    return memoized(this.#hashes, number, async () => {
+      const b = await this.#call<{ hash: string } | null>('eth_getBlockByNumber', [`0x${number.toString(16)}`, false])
+      if (b == null) {
+        throw new RpcError('rpc-bad-response', 'eth_getBlockByNumber', `block ${number} not found`)
+      }
+      return b.hash
+    })
   }
 
   /**
@@ -201,11 +184,11 @@ export class ParentState {
       ...storage.map(([a, k]) => ({ method: 'eth_getStorageAt', params: [a, k, this.tag] }))
     ])
     accounts.forEach((a, i) => {
-      this.#remember(this.#accounts, a, batch.then(r => toAccount(r[2 * i] as AccountResult, method)))
-      this.#remember(this.#code, a, batch.then(r => r[2 * i + 1] as string))
+      remember(this.#accounts, a, batch.then(r => toAccount(r[2 * i] as AccountResult, method)))
+      remember(this.#code, a, batch.then(r => r[2 * i + 1] as string))
     })
     storage.forEach(([a, k], i) => {
-      this.#remember(this.#storage, `${a}:${k}`, batch.then(r => r[2 * accounts.length + i] as string))
+      remember(this.#storage, `${a}:${k}`, batch.then(r => r[2 * accounts.length + i] as string))
     })
     await batch
   }
@@ -213,12 +196,6 @@ export class ParentState {
   async #call<T>(method: string, params: unknown[]): Promise<T> {
     this.requests++
     return this.rpc.call<T>(method, params)
-  }
-
-  /** A failed read is forgotten, so the next simulation retries it instead of inheriting the error. */
-  #remember<K, V>(map: Map<K, Promise<V>>, key: K, p: Promise<V>): void {
-    map.set(key, p)
-    p.catch(() => { if (map.get(key) === p) { map.delete(key) } })
   }
 }
 

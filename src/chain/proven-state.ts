@@ -19,11 +19,20 @@ import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../proto/index.ts'
 import { RpcError } from './errors.ts'
 import { headerHash } from './header-hash.ts'
+import { memoized, remember } from './memo.ts'
 import { accessedState } from './parent-state.ts'
 import { collapseSibling, keyUnder, MAX_CRAFTED_NIBBLES } from './trie-collapse.ts'
 import type { CallShape } from './parent-state.ts'
 import type { ChainRpc } from './rpc-client.ts'
 import type { RpcBlock } from './types.ts'
+
+/**
+ * A trie over a map of nodes by hash (as `eth_getProof` brings them), keys hashed as the state and
+ * storage tries hash theirs; the root defaults to the empty trie.
+ */
+export function nodeTrie (nodes: Map<string, Uint8Array>, root?: Uint8Array): MerklePatriciaTrie {
+  return new MerklePatriciaTrie({ db: new MapDB(nodes), root, useKeyHashing: true, useKeyHashingFunction: keccak256, valueEncoding: ValueEncoding.Bytes })
+}
 
 export type ParentStateProofCode = 'parent-state-proof' | 'parent-state-incomplete'
 
@@ -102,7 +111,7 @@ export class ProvenParent {
 
   /** A trie over the proven nodes with the given root (keys hashed, as the state and storage tries). */
   trie (root: Uint8Array): MerklePatriciaTrie {
-    return new MerklePatriciaTrie({ db: new MapDB(this.nodes), root, useKeyHashing: true, useKeyHashingFunction: keccak256, valueEncoding: ValueEncoding.Bytes })
+    return nodeTrie(this.nodes, root)
   }
 
   /** The proven account (undefined: proven absent). */
@@ -118,23 +127,13 @@ export class ProvenParent {
   /** Ensures the storage slot is proven (the value is then read from the trie). */
   async storage (address: string, slot: string): Promise<void> {
     const key = `${lower(address)}:${slotKey(slot)}`
-    let p = this.#storage.get(key)
-    if (p == null) {
-      p = this.#proofs([[lower(address), [slotKey(slot)]]])
-      this.#remember(this.#storage, key, p)
-    }
-    return p
+    return memoized(this.#storage, key, async () => this.#proofs([[lower(address), [slotKey(slot)]]]))
   }
 
   /** Ensures the account's code is held, checked against its proven code hash. */
   async code (address: string): Promise<void> {
     const key = lower(address)
-    let p = this.#code.get(key)
-    if (p == null) {
-      p = this.#fetchCode(key)
-      this.#remember(this.#code, key, p)
-    }
-    return p
+    return memoized(this.#code, key, async () => this.#fetchCode(key))
   }
 
   /** Proves, in one batch, the accounts and slots not proven yet (a warm-up: reads never depend on it). */
@@ -151,7 +150,7 @@ export class ProvenParent {
     if (wanted.size === 0) { return }
     const p = this.#proofs([...wanted].map(([a, keys]) => [a, [...keys]]))
     for (const [a, keys] of wanted) {
-      for (const k of keys) { this.#remember(this.#storage, `${a}:${k}`, p) }
+      for (const k of keys) { remember(this.#storage, `${a}:${k}`, p) }
     }
     await p
     const withCode = []
@@ -202,12 +201,7 @@ export class ProvenParent {
     if (n > this.number || n < this.number - BLOCKHASH_WINDOW || n < 0n) {
       return new Uint8Array(32)
     }
-    let p = this.#hashes.get(n)
-    if (p == null) {
-      p = this.#ancestor(n)
-      this.#remember(this.#hashes, n, p)
-    }
-    return p
+    return memoized(this.#hashes, n, async () => this.#ancestor(n))
   }
 
   async #ancestor (n: bigint): Promise<Uint8Array> {
@@ -249,7 +243,7 @@ export class ProvenParent {
     await Promise.all(requests.map(async ([address, slots], i) => {
       const verified = answers.then(async a => this.#verifyAccount(address, a[i]))
       if (!this.#accounts.has(address)) {
-        this.#remember(this.#accounts, address, verified)
+        remember(this.#accounts, address, verified)
       }
       const account = await verified
       await this.#verifyStorage(address, account, slots, (await answers)[i])
@@ -317,12 +311,6 @@ export class ProvenParent {
       const node = hexToBytes(hex as `0x${string}`)
       this.nodes.set(bytesToUnprefixedHex(keccak256(node)), node)
     }
-  }
-
-  /** A failed read is forgotten, so the next simulation asks again instead of inheriting the error. */
-  #remember<K, V>(map: Map<K, Promise<V>>, key: K, p: Promise<V>): void {
-    map.set(key, p)
-    p.catch(() => { if (map.get(key) === p) { map.delete(key) } })
   }
 }
 

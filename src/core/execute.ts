@@ -48,6 +48,7 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
   let failed: string | undefined
   let gas = gasUsed
   let bytes = bytesUsed
+  let blobGas = blobGasUsed
   for (const d of unit.txs) {
     if (seen.has(d.hash) || staged.some(s => s.d.hash === d.hash)) {
       refused.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate' })
@@ -65,13 +66,14 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
       if (unit.revertProtected) { break }
       continue
     }
-    if (limits.maxBlobGas != null && blobGasUsed + staged.reduce((n, s) => n + blobGasOf(s.d), 0n) + blobGasOf(d) > limits.maxBlobGas) {
+    if (limits.maxBlobGas != null && blobGas + blobGasOf(d) > limits.maxBlobGas) {
       failed = `blob gas limit reached (${limits.maxBlobGas} per block)`
       refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
       if (unit.revertProtected) { break }
       continue
     }
     bytes += txListBytes(d.raw)
+    blobGas += blobGasOf(d)
     try {
       const result = await runTx(vm, { tx: d.tx, block, blockGasUsed: gas, skipHardForkValidation: true })
       const status = result.execResult.exceptionError == null ? 1 : 0
@@ -89,6 +91,7 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
       }
       failed = invalidReason(err, d, baseFee)
       bytes -= txListBytes(d.raw)
+      blobGas -= blobGasOf(d)
       refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
       if (unit.revertProtected) { break }
     }

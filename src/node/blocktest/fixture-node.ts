@@ -8,10 +8,11 @@
  * Owns FixtureNode.
  */
 import { createServer } from 'node:http'
-import { createMerkleProof, MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { createMerkleProof } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
-import { bigIntToUnpaddedBytes, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_NULL, MapDB, setLengthLeft, ValueEncoding } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_NULL, setLengthLeft } from '@ethereumjs/util'
+import { nodeTrie } from '../../chain/index.ts'
 import { keccak256 } from '../../proto/index.ts'
 import type { RpcBlock } from '../../chain/index.ts'
 import type { Account } from '@ethereumjs/util'
@@ -23,9 +24,6 @@ export interface FixtureAccount {
   code: string
   storage: Record<string, string>
 }
-
-const trieOver = (nodes: Map<string, Uint8Array>, root?: Uint8Array): MerklePatriciaTrie =>
-  new MerklePatriciaTrie({ db: new MapDB(nodes), root, useKeyHashing: true, useKeyHashingFunction: keccak256, valueEncoding: ValueEncoding.Bytes })
 
 export class FixtureNode {
   /** every trie node and code blob, by hash (the same keys a proven parent uses) */
@@ -41,9 +39,9 @@ export class FixtureNode {
 
   /** Builds the full tries of a state; returns its root. */
   async loadState (accounts: Record<string, FixtureAccount>): Promise<Uint8Array> {
-    const state = trieOver(this.nodes)
+    const state = nodeTrie(this.nodes)
     for (const [address, a] of Object.entries(accounts)) {
-      const storage = trieOver(this.nodes)
+      const storage = nodeTrie(this.nodes)
       for (const [slot, value] of Object.entries(a.storage ?? {})) {
         const v = BigInt(value)
         if (v !== 0n) { await storage.put(setLengthLeft(hexToBytes(slot as `0x${string}`), 32), RLP.encode(bigIntToUnpaddedBytes(v))) }
@@ -117,17 +115,17 @@ export class FixtureNode {
   }
 
   async #account (address: string, root: Uint8Array): Promise<Account | undefined> {
-    const rlp = await trieOver(this.nodes, root).get(hexToBytes(address as `0x${string}`))
+    const rlp = await nodeTrie(this.nodes, root).get(hexToBytes(address as `0x${string}`))
     return rlp == null ? undefined : createAccountFromRLP(rlp)
   }
 
   async #proof (address: string, slots: string[], root: Uint8Array): Promise<unknown> {
-    const state = trieOver(this.nodes, root)
+    const state = nodeTrie(this.nodes, root)
     const key = hexToBytes(address as `0x${string}`)
     const accountProof = (await createMerkleProof(state, key)).map(n => bytesToHex(n))
     const rlp = await state.get(key)
     const account = rlp == null ? undefined : createAccountFromRLP(rlp)
-    const storage = trieOver(this.nodes, account?.storageRoot)
+    const storage = nodeTrie(this.nodes, account?.storageRoot)
     const storageProof = await Promise.all(slots.map(async slot => {
       const k = setLengthLeft(hexToBytes(slot as `0x${string}`), 32)
       const value = account == null ? null : await storage.get(k)
@@ -142,7 +140,7 @@ export class FixtureNode {
       balance: `0x${(account?.balance ?? 0n).toString(16)}`,
       nonce: `0x${(account?.nonce ?? 0n).toString(16)}`,
       codeHash: bytesToHex(account?.codeHash ?? KECCAK256_NULL),
-      storageHash: bytesToHex(account?.storageRoot ?? trieOver(new Map()).EMPTY_TRIE_ROOT),
+      storageHash: bytesToHex(account?.storageRoot ?? nodeTrie(new Map()).EMPTY_TRIE_ROOT),
       accountProof,
       storageProof
     }
