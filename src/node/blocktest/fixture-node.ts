@@ -19,7 +19,8 @@ import type { Account } from '@ethereumjs/util'
 import type { Server } from 'node:http'
 
 export interface FixtureAccount {
-  nonce: string
+  /** a quantity (fixtures write hex; anvil's dumped state, numbers) */
+  nonce: string | number
   balance: string
   code: string
   storage: Record<string, string>
