@@ -4,7 +4,6 @@
  * where anvil's root is canonical), and a loopback proxy that alters one answer — a balance, a proof
  * node, code, a header — makes the read fail with `parent-state-proof` instead of answering.
  */
-import { createServer } from 'node:http'
 import { createBlob4844Tx, createTx } from '@ethereumjs/tx'
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util'
 import { expect } from 'aegir/chai'
@@ -14,40 +13,10 @@ import { executionBlockHash, orderedTrieRoot } from '../src/proto/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
 import { canonicalRoot, dumpState } from './fixtures/canonical-state.ts'
 import { asMined, mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
+import { TamperingProxy } from './fixtures/tampering-proxy.ts'
 import type { PreparedChain } from './fixtures/chain-workload.ts'
+import type { Rewrite } from './fixtures/tampering-proxy.ts'
 import type { RpcBlock } from '../src/chain/index.ts'
-import type { Server } from 'node:http'
-
-type Rewrite = (method: string, params: unknown[], result: unknown) => unknown
-
-/** A JSON-RPC proxy to `target` that may rewrite results (batches included). */
-async function rewritingProxy (target: string): Promise<{ url: string, rewrite: { fn?: Rewrite }, close(): Promise<void> }> {
-  const rewrite: { fn?: Rewrite } = {}
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString()
-      fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async r => {
-        let answer = await r.json() as unknown
-        const sent = JSON.parse(body) as unknown
-        const fix = (call: { method: string, params: unknown[] }, reply: { result?: unknown }): unknown =>
-          reply.result === undefined || rewrite.fn == null ? reply : { ...reply, result: rewrite.fn(call.method, call.params, reply.result) }
-        answer = Array.isArray(answer) ? answer.map((reply, i) => fix((sent as Array<{ method: string, params: unknown[] }>)[i], reply)) : fix(sent as never, answer as never)
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer))
-      }, () => { res.destroy() })
-    })
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    rewrite,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise(resolve => server.close(resolve))
-    }
-  }
-}
 
 describe('chain: proven parent state', function () {
   this.timeout(120_000)
@@ -176,14 +145,14 @@ describe('chain: proven parent state', function () {
   })
 
   describe('an RPC that alters one answer', () => {
-    let proxy: Awaited<ReturnType<typeof rewritingProxy>>
+    let proxy: TamperingProxy
     let head: RpcBlock
     before(async () => {
-      proxy = await rewritingProxy(anvil.url)
+      proxy = await TamperingProxy.start(anvil.url)
       head = await anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])
     })
-    afterEach(() => { proxy.rewrite.fn = undefined })
-    after(async () => { await proxy?.close() })
+    afterEach(() => { proxy.victim = undefined })
+    after(async () => { await proxy?.stop() })
 
     const refused = async (p: Promise<unknown>, detail: RegExp): Promise<void> => {
       const err = await p.then(() => undefined, (e: unknown) => e)
@@ -194,15 +163,16 @@ describe('chain: proven parent state', function () {
     const target = (): string => chain.workload.addresses[5].toLowerCase()
 
     it('a balance raised in the answer (proof untouched) is refused', async () => {
-      proxy.rewrite.fn = (method, params, result) => method === 'eth_getProof' && String(params[0]).toLowerCase() === target()
+      const rewrite: Rewrite = (method, params, result) => method === 'eth_getProof' && String(params[0]).toLowerCase() === target()
         ? { ...(result as object), balance: '0xffffffffffffffffffff' }
         : result
+      proxy.victim = { rewrite }
       const parent = await ProvenParent.open(new ChainRpc(proxy.url), head.hash)
       await refused(parent.account(target()), /disagrees with its own proof/)
     })
 
     it('a proof whose leaf carries another balance is refused (it no longer reaches the state root)', async () => {
-      proxy.rewrite.fn = (method, params, result) => {
+      const rewrite: Rewrite = (method, params, result) => {
         if (method !== 'eth_getProof' || String(params[0]).toLowerCase() !== target()) { return result }
         const r = result as { accountProof: string[] }
         const leaf = r.accountProof.at(-1) as string
@@ -211,18 +181,19 @@ describe('chain: proven parent state', function () {
         const flipped = leaf.slice(0, i) + (leaf[i] === 'a' ? 'b' : 'a') + leaf.slice(i + 1)
         return { ...r, accountProof: [...r.accountProof.slice(0, -1), flipped] }
       }
+      proxy.victim = { rewrite }
       const parent = await ProvenParent.open(new ChainRpc(proxy.url), head.hash)
       await refused(parent.account(target()), /does not reach the parent's state root/)
     })
 
     it('code that does not hash to the proven code hash is refused', async () => {
-      proxy.rewrite.fn = (method, _params, result) => method === 'eth_getCode' ? `${String(result)}00` : result
+      proxy.victim = { rewrite: (method, _params, result) => method === 'eth_getCode' ? `${String(result)}00` : result }
       const parent = await ProvenParent.open(new ChainRpc(proxy.url), head.hash)
       await refused(parent.code(chain.token), /does not hash to the proven code hash/)
     })
 
     it('a header served for the pinned hash with another state root is refused', async () => {
-      proxy.rewrite.fn = (method, _params, result) => method === 'eth_getBlockByHash' ? { ...(result as object), stateRoot: `0x${'11'.repeat(32)}` } : result
+      proxy.victim = { rewrite: (method, _params, result) => method === 'eth_getBlockByHash' ? { ...(result as object), stateRoot: `0x${'11'.repeat(32)}` } : result }
       await refused(ProvenParent.open(new ChainRpc(proxy.url), head.hash), /hashes to/)
     })
   })
