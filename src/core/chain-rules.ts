@@ -43,7 +43,20 @@ export function rulesAt (rules: ChainRules | ForkSchedule, timestamp: bigint | n
 }
 
 /** One blob's gas (EIP-4844). */
-const GAS_PER_BLOB = 131_072n
+export const GAS_PER_BLOB = 131_072n
+
+/** The blob parameters the EVM runs under `common`'s fork (counts of blobs per block). */
+export function blobParameters (common: Common): { target: number, max: number, baseFeeUpdateFraction: number } {
+  // EIP-7892 (BPO) forks state blob counts; earlier ones, blob gas
+  const count = (bpo: string, gas: string): number => {
+    try { return Number(common.param(bpo)) } catch { return Number(common.param(gas) / GAS_PER_BLOB) }
+  }
+  return {
+    target: count('target', 'targetBlobGasPerBlock'),
+    max: count('max', 'maxBlobGasPerBlock'),
+    baseFeeUpdateFraction: Number(common.param('blobGasPriceUpdateFraction'))
+  }
+}
 
 /**
  * Where a pinned fork's blob parameters differ from what the EVM runs for that fork: a committee that
@@ -51,16 +64,7 @@ const GAS_PER_BLOB = 131_072n
  */
 export function blobParameterMismatch (chainId: number, fork: ForkActivation): string | undefined {
   if (fork.blob == null) { return undefined }
-  const common = makeCommon({ chainId, hardfork: fork.name })
-  // EIP-7892 (BPO) forks state blob counts; earlier ones, blob gas
-  const count = (bpo: string, gas: string): number => {
-    try { return Number(common.param(bpo)) } catch { return Number(common.param(gas) / GAS_PER_BLOB) }
-  }
-  const actual = {
-    target: count('target', 'targetBlobGasPerBlock'),
-    max: count('max', 'maxBlobGasPerBlock'),
-    baseFeeUpdateFraction: Number(common.param('blobGasPriceUpdateFraction'))
-  }
+  const actual = blobParameters(makeCommon({ chainId, hardfork: fork.name }))
   const wrong = (['target', 'max', 'baseFeeUpdateFraction'] as const).filter(k => actual[k] !== fork.blob?.[k])
   return wrong.length === 0 ? undefined : `${fork.name}: the config pins ${wrong.map(k => `${k} ${fork.blob?.[k]}`).join(', ')}; the EVM runs ${wrong.map(k => `${k} ${actual[k]}`).join(', ')}`
 }

@@ -4,6 +4,7 @@
  * alone, each with its reason in geth's words. A failure of the state source itself fails the slot.
  */
 import { encodeReceipt, runTx } from '@ethereumjs/vm'
+import { GAS_PER_BLOB } from './chain-rules.ts'
 import { effectiveTip } from './ordering.ts'
 import type { DecodedTx } from './decode.ts'
 import type { ExcludedTx, IncludedTx } from './slot-types.ts'
@@ -32,10 +33,10 @@ export interface Executed {
  * Runs the units in order. Each unit runs inside a state checkpoint: a revert-protected bundle with a
  * reverted or invalid member is rolled back whole; otherwise invalid transactions are skipped alone.
  */
-/** EIP-4844: 131,072 blob gas per blob a transaction carries. */
+/** EIP-4844: the blob gas a transaction's blobs take. */
 function blobGasOf (d: DecodedTx): bigint {
   const hashes = (d.tx as { blobVersionedHashes?: unknown[] }).blobVersionedHashes
-  return BigInt(hashes?.length ?? 0) * 131_072n
+  return BigInt(hashes?.length ?? 0) * GAS_PER_BLOB
 }
 
 interface Staged { d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array, logs: Log[], bloom: Uint8Array }

@@ -11,7 +11,7 @@ import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
 import { executionBlockHash, orderedTrieRoot, requestsHashOf, withdrawalsRootOf } from '../proto/index.ts'
 import { applyWithdrawals, collectRequests } from './block-end.ts'
-import { makeCommon, rulesAt } from './chain-rules.ts'
+import { blobParameters, GAS_PER_BLOB, makeCommon, rulesAt } from './chain-rules.ts'
 import { txDecoder } from './decode.ts'
 import { executeUnits, MAX_RLP_BLOCK_BYTES } from './execute.ts'
 import { writeSystemHistory } from './system-calls.ts'
@@ -24,12 +24,7 @@ import type { Common } from '@ethereumjs/common'
 
 /** The fork's blob gas maximum per block (EIP-7892's BPO forks state it as a blob count). */
 function maxBlobGasOf (common: Common): bigint | undefined {
-  if (!common.isActivatedEIP(4844)) { return undefined }
-  try {
-    return BigInt(common.param('max')) * 131_072n
-  } catch {
-    return common.param('maxBlobGasPerBlock')
-  }
+  return common.isActivatedEIP(4844) ? BigInt(blobParameters(common).max) * GAS_PER_BLOB : undefined
 }
 
 /** A block given whole (`fixedOrder`) that its rules do not allow. */

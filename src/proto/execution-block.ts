@@ -5,6 +5,7 @@
  * requests hash. Pure; a reader checks a candidate's block with these alone.
  */
 import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { concatBytes } from './bytes.ts'
 import { keccak256 } from './keccak.ts'
@@ -16,15 +17,7 @@ export const EMPTY_OMMERS_HASH = keccak256(RLP.encode([]))
 const ZERO_NONCE = new Uint8Array(8)
 
 /** RLP integers are minimal big-endian bytes, zero being empty. */
-function quantity (n: number | bigint): Uint8Array {
-  let v = BigInt(n)
-  const out: number[] = []
-  while (v > 0n) {
-    out.unshift(Number(v & 0xffn))
-    v >>= 8n
-  }
-  return Uint8Array.from(out)
-}
+const quantity = (n: number | bigint): Uint8Array => bigIntToUnpaddedBytes(BigInt(n))
 
 export function headerRlpFields (h: CandidateHeaderValue): Uint8Array[] {
   return [

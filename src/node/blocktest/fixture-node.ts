@@ -11,7 +11,7 @@ import { createServer } from 'node:http'
 import { createMerkleProof } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
-import { bigIntToUnpaddedBytes, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_NULL, setLengthLeft } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_NULL, KECCAK256_RLP, setLengthLeft } from '@ethereumjs/util'
 import { nodeTrie } from '../../chain/index.ts'
 import { keccak256 } from '../../proto/index.ts'
 import type { RpcBlock } from '../../chain/index.ts'
@@ -141,7 +141,7 @@ export class FixtureNode {
       balance: `0x${(account?.balance ?? 0n).toString(16)}`,
       nonce: `0x${(account?.nonce ?? 0n).toString(16)}`,
       codeHash: bytesToHex(account?.codeHash ?? KECCAK256_NULL),
-      storageHash: bytesToHex(account?.storageRoot ?? nodeTrie(new Map()).EMPTY_TRIE_ROOT),
+      storageHash: bytesToHex(account?.storageRoot ?? KECCAK256_RLP),
       accountProof,
       storageProof
     }
