@@ -1,3 +1,5 @@
+import { percentile as nearestRank } from '../src/node/index.ts'
+
 export interface BenchSection {
   json: Record<string, unknown>
   markdown: string
@@ -37,10 +39,9 @@ export async function interleavedMediansMs<K extends string> (fns: Record<K, () 
   return Object.fromEntries(keys.map(k => [k, percentile(times[k], 50)])) as Record<K, number>
 }
 
+/** Nearest-rank percentile of unsorted `values` (the testnet's own summary uses the same rank). */
 export function percentile (values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[idx]
+  return nearestRank([...values].sort((a, b) => a - b), p) as number
 }
 
 export const round = (n: number, digits = 2): number => Number(n.toFixed(digits))
