@@ -11,7 +11,14 @@ describe('node: ingestion endpoint and input pool', () => {
   const bids: AuctionBidValue[] = []
 
   before(async () => {
-    const s = await serveIngestion({ transactions: t => { txs.push(t); return [] }, bid: b => { bids.push(b) } }, 0)
+    const s = await serveIngestion({
+      transactions: t => { txs.push(t); return [] },
+      bid: b => { bids.push(b) },
+      slotOfBlock: n => {
+        if (n <= 5) { throw new Error(`block ${n} is already on chain (the head is 5)`) }
+        return n + 1000
+      }
+    }, 0)
     server = s.server
     url = `http://127.0.0.1:${s.port}`
   })
@@ -29,7 +36,8 @@ describe('node: ingestion endpoint and input pool', () => {
     expect(txs.at(-1)).to.deep.equal([Uint8Array.of(2, 0xc0)])
     const many = await rpc([{ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: ['0x01'] }, { jsonrpc: '2.0', id: 2, method: 'eth_sendBundle', params: [{ txs: ['0x0a', '0x0b'], revertProtected: true, blockNumber: '0x10' }] }])
     expect(many).to.have.length(2)
-    expect(bids.at(-1)).to.deep.include({ slot: 16, winner: false })
+    // a block number names the slot that builds it (here: 1000 slots ahead of block numbers)
+    expect(bids.at(-1)).to.deep.include({ slot: 1016, winner: false })
     expect(bids.at(-1)?.bundle.revertProtected).to.equal(true)
     await rpc({ jsonrpc: '2.0', id: 3, method: 'atelier_setAuctionWinner', params: [{ txs: ['0x0c'], slot: 17 }] })
     expect(bids.at(-1)).to.deep.include({ slot: 17, winner: true })
@@ -38,6 +46,9 @@ describe('node: ingestion endpoint and input pool', () => {
   it('rejects bad input with JSON-RPC errors, never a crash', async () => {
     expect((await rpc({ id: 1, method: 'eth_sendRawTransaction', params: ['nothex'] })).error.code).to.equal(-32602)
     expect((await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: [] }] })).error.code).to.equal(-32602)
+    const past = await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: ['0x0a'], blockNumber: '0x3' }] })
+    expect(past.error).to.deep.equal({ code: -32602, message: 'bundle: block 3 is already on chain (the head is 5)' })
+    expect((await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: ['0x0a'], slot: 'soon' }] })).error.code).to.equal(-32602)
     expect((await rpc({ id: 1, method: 'nope' })).error.code).to.equal(-32601)
     const res = await fetch(url, { method: 'POST', body: '{not json', signal: AbortSignal.timeout(5000) })
     expect((await res.json()).error.code).to.equal(-32700)

@@ -75,7 +75,7 @@ describe('member stages', function () {
     const metrics = new NodeMetrics()
     const published: Stages['published'] = []
     const cfg = { ...config, committeeSize: config.committeeSize, tuning: { ...config.tuning, ...tuning } } as unknown as Config
-    const hints = new HintBook({ table, domainId: config.root().bytes, head: () => duties.head, isOpen: s => machine.slotSpec(s) != null, relay: async () => {}, predecode: () => {}, metrics, log: silentLogger })
+    const hints = new HintBook({ table, domainId: config.root().bytes, nextSlot: () => 0, isOpen: s => machine.slotSpec(s) != null, relay: async () => {}, predecode: () => {}, metrics, log: silentLogger })
     const bus: CommandBus = new CommandBus({
       machine,
       table,
@@ -181,13 +181,13 @@ describe('member stages', function () {
       expect(leader.machine.query({ type: 'CandidateFor', slot })?.committeeRoster).to.have.length(3)
     })
 
-    it('retires slots markDoneDepth behind the head: missed ones counted, their transactions back in the pool, timers cleared', async () => {
+    it('retires slots markDoneDepth behind the slot clock: missed ones counted, their transactions back in the pool, timers cleared', async () => {
       const s = await stages(2, { markDoneDepth: 4, leaderTimeoutMs: 100 })
       for (const slot of [20, 21, 22]) { await s.bus.applyRemote('OpenSlot', openSlot(slot, transfers(slot))) }
       let fired = false
       s.table.get(20)?.after(30, () => { fired = true })
       expect(s.pool.size).to.equal(0)
-      await s.duties.retire(24) // floor 21: slot 20 is retired
+      await s.duties.retire(25) // slot clock at 25, depth 4: floor 21, slot 20 is retired
       expect(s.machine.query({ type: 'OpenSlots' })).to.deep.equal([21, 22])
       expect(s.table.get(20)).to.equal(undefined)
       expect(s.table.at(20), 'a retired slot gets no new context').to.equal(undefined)

@@ -25,6 +25,7 @@ export class HeadWatcher {
   #lastHash: string | undefined
   #running = false
   #polling: Promise<void> | undefined
+  #inFlight = false
 
   constructor (rpc: ChainRpc, options: HeadWatcherOptions) {
     this.#rpc = rpc
@@ -45,6 +46,13 @@ export class HeadWatcher {
     await this.#polling
   }
 
+  /** Polls now rather than at the next interval (unless a poll is under way). */
+  pollSoon (): void {
+    if (!this.#running || this.#inFlight) { return }
+    clearTimeout(this.#timer)
+    this.#schedule(0)
+  }
+
   /** One poll: reports a boundary when the head changed. Exposed for tests and for a first sync. */
   async poll (): Promise<SlotBoundary | undefined> {
     const head = await this.#rpc.call<RpcBlock | null>('eth_getBlockByNumber', ['latest', false])
@@ -62,9 +70,11 @@ export class HeadWatcher {
 
   #schedule (delay: number): void {
     this.#timer = setTimeout(() => {
+      this.#inFlight = true
       this.#polling = this.poll().then(() => {}, (err: unknown) => {
         this.#options.onError?.(err instanceof RpcError ? err : new RpcError('rpc-bad-response', 'poll', String(err)))
       }).finally(() => {
+        this.#inFlight = false
         if (this.#running) {
           this.#schedule(this.#options.intervalMs)
         }

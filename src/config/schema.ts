@@ -48,8 +48,13 @@ export const TuningSchema = z.strictObject({
   rpcTimeoutMs: z.int().min(100).max(120_000).default(10_000),
   /** ms for the attested handshake of one connection */
   upgradeTimeoutMs: z.int().min(500).max(60_000).default(10_000),
-  /** blocks past a slot after which its state is garbage-collected (MarkDone) */
+  /** slots past a slot after which its state is garbage-collected (MarkDone) */
   markDoneDepth: z.int().min(1).max(10_000).default(64),
+  /**
+   * ms a member waits for its own beacon node's payload attributes of a slot the leader opened
+   * before it refuses to sign it (`payload-attributes-missing`)
+   */
+  payloadAttributesWaitMs: z.int().min(0).max(60_000).default(2000),
   /** ms between roster announcements */
   rosterAnnounceMs: z.int().min(500).max(3_600_000).default(10_000)
 })

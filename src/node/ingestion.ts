@@ -1,8 +1,11 @@
 /**
  * Upstream inputs: the unsealed pool and auction bids. A local JSON-RPC endpoint takes
- * `eth_sendRawTransaction`, `eth_sendBundle` (`{ txs, revertProtected, blockNumber }`) and
- * `atelier_setAuctionWinner` (`{ slot, txs, revertProtected }`); accepted inputs are relayed to the
- * other members on the private plane so whoever leads a slot sees the same pool.
+ * `eth_sendRawTransaction`, `eth_sendBundle` (`{ txs, revertProtected, slot | blockNumber }`) and
+ * `atelier_setAuctionWinner` (`{ slot | blockNumber, txs, revertProtected }`); accepted inputs are
+ * relayed to the other members on the private plane so whoever leads a slot sees the same pool.
+ * Bids target beacon slots; a Flashbots-style `blockNumber` is turned into the slot that would build
+ * that block if no slot is missed on the way (the member's `slotOfBlock`), so `slot` is the precise
+ * target.
  *
  * A transaction leaves the pool once a slot's OpenSlot fixes it as input ("reserved"); it is dropped
  * when that slot seals and released when the slot is abandoned, so it lands in at most one candidate.
@@ -115,6 +118,8 @@ export class InputPool {
 export interface IngestionHandlers {
   transactions(txs: Uint8Array[]): string[]
   bid(bid: AuctionBidValue): void
+  /** the slot that builds block `blockNumber` if none is missed; throws with the reason if none can */
+  slotOfBlock(blockNumber: number): number
 }
 
 class RpcFailure extends Error {
@@ -133,15 +138,37 @@ function bytesParam (v: unknown, what: string): Uint8Array {
   return fromHex(v)
 }
 
-function bundleParam (p: unknown): { slot: number, bundle: BundleValue } {
+function quantityParam (v: unknown): number {
+  let n: number
+  try {
+    n = typeof v === 'string' ? Number(BigInt(v)) : Number(v)
+  } catch {
+    return Number.NaN // not a quantity: BigInt throws on anything else
+  }
+  return Number.isSafeInteger(n) && n >= 0 ? n : Number.NaN
+}
+
+function bundleParam (p: unknown, slotOfBlock: IngestionHandlers['slotOfBlock']): { slot: number, bundle: BundleValue } {
   const o = p as { txs?: unknown, revertProtected?: unknown, blockNumber?: unknown, slot?: unknown }
   if (o == null || !Array.isArray(o.txs) || o.txs.length === 0 || o.txs.length > MAX_TRANSACTIONS) {
-    throw new RpcFailure(-32602, 'bundle: expected { txs: [0x…], revertProtected?: bool, blockNumber | slot }')
+    throw new RpcFailure(-32602, 'bundle: expected { txs: [0x…], revertProtected?: bool, slot | blockNumber }')
   }
-  const slotRaw = o.slot ?? o.blockNumber
-  const slot = typeof slotRaw === 'string' ? Number(BigInt(slotRaw)) : Number(slotRaw)
-  if (!Number.isSafeInteger(slot) || slot < 0) {
-    throw new RpcFailure(-32602, 'bundle: expected a slot (or blockNumber)')
+  let slot: number
+  if (o.slot != null) {
+    slot = quantityParam(o.slot)
+  } else {
+    const block = quantityParam(o.blockNumber)
+    if (Number.isNaN(block)) {
+      throw new RpcFailure(-32602, 'bundle: expected a slot or a blockNumber (a non-negative quantity)')
+    }
+    try {
+      slot = slotOfBlock(block)
+    } catch (err) {
+      throw new RpcFailure(-32602, `bundle: ${(err as Error).message}`)
+    }
+  }
+  if (Number.isNaN(slot)) {
+    throw new RpcFailure(-32602, 'bundle: expected a slot or a blockNumber (a non-negative quantity)')
   }
   return { slot, bundle: { txs: o.txs.map((t, i) => bytesParam(t, `txs[${i}]`)), revertProtected: o.revertProtected === true } }
 }
@@ -156,12 +183,12 @@ export async function serveIngestion (handlers: IngestionHandlers, port: number,
         return `0x${toHex(keccak256(raw))}`
       }
       case 'eth_sendBundle': {
-        const { slot, bundle } = bundleParam(params[0])
+        const { slot, bundle } = bundleParam(params[0], handlers.slotOfBlock)
         handlers.bid({ slot, bundle, winner: false })
         return { bundleHash: `0x${toHex(keccak256(Buffer.concat(bundle.txs)))}` }
       }
       case 'atelier_setAuctionWinner': {
-        const { slot, bundle } = bundleParam(params[0])
+        const { slot, bundle } = bundleParam(params[0], handlers.slotOfBlock)
         handlers.bid({ slot, bundle, winner: true })
         return true
       }

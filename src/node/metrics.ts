@@ -20,6 +20,7 @@ export class NodeMetrics {
   readonly admissions = new Counter({ name: 'atelier_admissions_total', help: 'admitted peers by plane and role', labelNames: ['plane', 'role'], registers: [this.registry] })
   readonly rejections = new Counter({ name: 'atelier_admission_rejections_total', help: 'refused peers by plane and reason code', labelNames: ['plane', 'reason'], registers: [this.registry] })
   readonly gossip = new Counter({ name: 'atelier_gossip_validation_total', help: 'gossip validation results', labelNames: ['topic', 'result'], registers: [this.registry] })
+  readonly payloadAttributesRefusals = new Counter({ name: 'atelier_payload_attributes_refusals_total', help: 'slots refused because the leader\'s environment departs from this member\'s beacon node (or it never announced the slot), by code', labelNames: ['code'], registers: [this.registry] })
   readonly parentStateRefusals = new Counter({ name: 'atelier_parent_state_refusals_total', help: 'slots refused because the chain RPC\'s parent state did not verify, by code', labelNames: ['code'], registers: [this.registry] })
   readonly hints = new Counter({ name: 'atelier_hints_total', help: 'hints received over the hint stream', labelNames: ['result'], registers: [this.registry] })
 

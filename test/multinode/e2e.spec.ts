@@ -202,8 +202,7 @@ describe('e2e: the committee as processes', function () {
       await net.waitForCandidates(3)
       // the next slot nobody has opened yet: its leader is the victim, killed once it has opened it
       // (mid-slot: its OpenSlot is out, its seal is not)
-      const head = Number(BigInt(await net.anvil.rpc<string>('eth_blockNumber')))
-      killedAt = Math.max(head, ...net.openedAt.keys()) + 1
+      killedAt = Math.max(net.beacon.clock.current(), ...net.openedAt.keys()) + 1
       victim = leaderFor(killedAt, 4)
       await until(() => net.openedAt.has(killedAt), 10_000, `member ${victim} to open slot ${killedAt}`)
       net.killMember(victim)

@@ -110,18 +110,17 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     cleanup.push(async () => sender.close())
     const key = new Uint8Array(32).fill(0x31)
     const fp = net.config.root().bytes
-    // aim a few slots ahead of whatever the head is: accepted while the slot is still open for hints
+    // aim at the slot after next on the beacon clock: accepted while the slot is still open for hints
     let verdict = { accepted: false, reason: '' }
     let slot = 0
     for (let i = 0; i < 20 && !verdict.accepted; i++) {
-      const head = Number(BigInt(await anvil.rpc<string>('eth_blockNumber')))
-      slot = head + 2
+      slot = net.beacon.clock.current() + 2
       verdict = await sender.send(signHint(key, slot, { txs: [], revertProtected: false }, fp))
     }
     expect(verdict).to.deep.equal({ accepted: true, reason: 'accepted' })
     await until(() => net.nodes.every(n => n.hintsFor(slot).length > 0 || n.machine.query({ type: 'HintsFor', slot }).length > 0), 10_000, 'hint at every member')
 
-    const past = Number(BigInt(await anvil.rpc<string>('eth_blockNumber')))
+    const past = net.beacon.clock.current()
     const late = await sender.send(signHint(key, past, { txs: [], revertProtected: false }, fp))
     expect(late.accepted).to.equal(false)
     expect(late.reason).to.match(/not open/)

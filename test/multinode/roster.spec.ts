@@ -56,7 +56,7 @@ describe('p2p: roster gossip', function () {
       quoteProvider: new TestTdProvider(net.td, { mrTd: GOOD_MRTD }),
       operatorTickets: await memberTickets(net.operator, keys),
       bootstrap: [net.nodes[0].addresses().private[0]],
-      slotSeconds: 1
+      beaconApi: net.beacon.url
     })
     await until(async () => await counter(net.nodes[0], 'rosterMismatch') > 0 && await counter(odd as MemberNode, 'rosterMismatch') > 0, 20_000, 'mismatch flagged on both sides')
     // it never enters the committee's roster view

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { Command } from 'commander'
-import { ChainRpc } from '../../chain/index.ts'
+import { fetchSlotClock } from '../../beacon/index.ts'
 import { loadConfigFile, readClientTicket } from '../../node/index.ts'
 import { HintSender, Plane, policyFromConfig, TicketEvidenceSource } from '../../p2p/index.ts'
 import { fromHex, signHint } from '../../proto/index.ts'
+import type { SlotClock } from '../../beacon/index.ts'
 
 interface TemplateLine {
   slot?: number
@@ -37,11 +38,16 @@ export function cobuilderCommand (): Command {
     .requiredOption('--key <file>', 'the co-builder\'s secp256k1 key (hex); its address is the co-builder id')
     .requiredOption('--bootstrap <ma...>', 'members\' public-plane multiaddrs')
     .option('--templates <file>', 'JSON array or JSON lines of { slot?, txs, revertProtected? } (default: stdin)')
-    .action(async (opts: { config: string, ticket: string, key: string, bootstrap: string[], templates?: string }) => {
+    .option('--beacon-api <url>', 'a beacon node: a template without a slot targets the slot after next on its clock')
+    .action(async (opts: { config: string, ticket: string, key: string, bootstrap: string[], templates?: string, beaconApi?: string }) => {
       const config = await loadConfigFile(opts.config)
       const { privateKey, jwt } = await readClientTicket(opts.ticket)
       const hintKey = fromHex((await readFile(opts.key, 'utf8')).trim())
       const templates = await readTemplates(opts.templates)
+      if (opts.beaconApi == null && templates.some(t => t.slot == null)) {
+        throw new Error('a template without a slot needs --beacon-api (slots are the beacon chain\'s)')
+      }
+      const clock = opts.beaconApi != null ? await fetchSlotClock(opts.beaconApi) : undefined
       const plane = await Plane.create({
         name: 'cobuilder',
         privateKey,
@@ -55,9 +61,8 @@ export function cobuilderCommand (): Command {
         await plane.connect(member)
         const peer = plane.node.getPeers()[0]
         const sender = await HintSender.open(plane, peer)
-        const rpc = new ChainRpc(config.chainRpc)
         for (const t of templates) {
-          const slot = t.slot ?? Number(BigInt(await rpc.call<string>('eth_blockNumber'))) + 2
+          const slot = t.slot ?? (clock as SlotClock).current() + 2
           const hint = signHint(hintKey, slot, { txs: t.txs.map(fromHex), revertProtected: t.revertProtected === true }, config.root().bytes)
           const verdict = await sender.send(hint)
           process.stdout.write(JSON.stringify({ slot, ...verdict }) + '\n')

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander'
 import { FileKeyStore } from '../../enclave/index.ts'
 import { createLogger, defaultTicketPath, loadConfigFile, MemberNode, quoteProviderFrom, readTickets } from '../../node/index.ts'
-import { fromHex } from '../../proto/index.ts'
 import type { LogLevel, SimulationHook } from '../../node/index.ts'
 
 /** What a test harness injects into the member it runs (nothing in production). */
@@ -24,8 +23,7 @@ interface NodeOptions {
   mrtd?: string
   collateral?: string
   pccsUrl?: string
-  feeRecipient?: string
-  slotSeconds: string
+  beaconApi: string
   extraData?: string
   gasLimitTarget?: string
   logFormat: 'json' | 'pretty'
@@ -42,6 +40,13 @@ const port = (v: string | undefined, what: string): number | undefined => {
 const gasLimit = (v: string): bigint => {
   if (!/^[0-9]+$/.test(v) || BigInt(v) < 5000n) { throw new Error(`--gas-limit-target must be a whole number of gas ≥ 5000, got "${v}"`) }
   return BigInt(v)
+}
+
+const beaconUrl = (v: string): string => {
+  let url: URL
+  try { url = new URL(v) } catch { throw new Error(`--beacon-api must be an http(s) URL, got "${v}"`) }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') { throw new Error(`--beacon-api must be an http(s) URL, got "${v}"`) }
+  return v
 }
 
 export function nodeCommand (hooks: NodeHooks = {}): Command {
@@ -61,8 +66,7 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
     .option('--mrtd <hex>', 'test-td: the MR_TD to claim (default: the acl\'s first)')
     .option('--collateral <file>', 'configfs: collateral JSON file')
     .option('--pccs-url <url>', 'configfs: PCCS to fetch collateral from')
-    .option('--fee-recipient <address>', 'coinbase of the slots this member leads')
-    .option('--slot-seconds <s>', 'seconds between a parent and the block built on it', '12')
+    .requiredOption('--beacon-api <url>', 'this member\'s beacon node (REST API): the slot clock and each slot\'s payload attributes come from it')
     .option('--extra-data <text>', 'extra data of the blocks this member leads (UTF-8, at most 32 bytes)', 'atelier')
     .option('--gas-limit-target <gas>', 'gas limit the blocks this member leads move toward (default: the parent\'s)')
     .addOption(new Option('--log-format <format>').choices(['json', 'pretty']).default('json'))
@@ -82,8 +86,7 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
         bootstrap: opts.bootstrap,
         metricsPort: port(opts.metricsPort, '--metrics-port'),
         ingestionPort: port(opts.rpcPort, '--rpc-port'),
-        feeRecipient: opts.feeRecipient != null ? fromHex(opts.feeRecipient) : undefined,
-        slotSeconds: Number(opts.slotSeconds),
+        beaconApi: beaconUrl(opts.beaconApi),
         extraData: opts.extraData != null ? new TextEncoder().encode(opts.extraData) : undefined,
         gasLimitTarget: opts.gasLimitTarget != null ? gasLimit(opts.gasLimitTarget) : undefined,
         logger: log,

@@ -1,16 +1,18 @@
 /**
- * The member's duties on the slot clock: as a slot's leader, open it (OpenSlot with the pool, the
- * auction winner and the hints collected, then one AcceptHint each); as the leader once a strict
- * majority agrees, or as the next member by rank after `leaderTimeoutMs` per rank, seal it; and once
- * the head is `markDoneDepth` past a slot, retire it (MarkDone; a slot without a candidate is missed
- * and its transactions go back to the pool).
+ * The member's duties on the slot clock: as a slot's leader, open it with the environment its
+ * payload attributes give (OpenSlot with the pool, the auction winner and the hints collected, then
+ * one AcceptHint each); as the leader once a strict majority agrees, or as the next member by rank
+ * after `leaderTimeoutMs` per rank, seal it; and once the slot clock is `markDoneDepth` slots past a
+ * slot, retire it (MarkDone; a slot without a candidate is missed and its transactions go back to
+ * the pool).
  *
  * Owns Duties: when each command is due. What a command does is the machine's; how it reaches the
  * committee is the command bus's.
  */
 import { hexToBytes } from '@ethereumjs/util'
 import { leaderFor, takeoverRank } from '../../machine/index.ts'
-import type { SlotBoundary } from '../../chain/index.ts'
+import type { SlotEnvironment } from '../../beacon/index.ts'
+import type { RpcBlock } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { AtelierMachine, ApplyResult } from '../../machine/index.ts'
 import type { InputPool } from '../ingestion.ts'
@@ -41,10 +43,6 @@ export interface DutiesOptions {
   hints: HintBook
   metrics: NodeMetrics
   log: Logger
-  /** the coinbase of the slots this member leads */
-  feeRecipient?: Uint8Array
-  /** seconds between a parent and the block built on it */
-  slotSeconds?: number
   /** the header's extra data (≤ 32 bytes; default `atelier`) */
   extraData?: Uint8Array
   /** the gas limit blocks move toward by the protocol's 1/1024 rule (default: the parent's) */
@@ -54,50 +52,52 @@ export interface DutiesOptions {
 
 export class Duties {
   readonly #o: DutiesOptions
-  #head = -1
+  #retiredAt = -1
+  #retiring: Promise<void> = Promise.resolve()
 
   constructor (options: DutiesOptions) {
     this.#o = options
   }
 
-  /** The newest parent block seen. */
-  get head (): number {
-    return this.#head
-  }
-
-  /** A new head: retire what is deep enough, then open the next slot if this member leads it. */
-  async onSlot (b: SlotBoundary): Promise<void> {
+  /**
+   * The slot's payload attributes name this member's head: if it leads the slot, it opens it with
+   * that environment (the proposer's fee recipient, timestamp, prevRandao, withdrawals and parent
+   * beacon root, exactly as announced) on that parent.
+   */
+  async open (env: SlotEnvironment, parent: RpcBlock): Promise<void> {
     const { index, config, machine, table, pool, hints, bus, metrics, log } = this.#o
-    this.#head = Math.max(this.#head, b.parentNumber)
-    await this.retire(b.parentNumber)
-    if (leaderFor(b.slot, config.committeeSize) !== index || machine.slotSpec(b.slot) != null || table.isSealed(b.slot)) {
+    const slot = env.slot
+    if (leaderFor(slot, config.committeeSize) !== index || machine.slotSpec(slot) != null || table.isSealed(slot)) {
       return
     }
-    const collected = hints.for(b.slot)
+    const parentNumber = Number(BigInt(parent.number))
+    if (env.parentBlockNumber !== parentNumber || env.timestamp <= Number(BigInt(parent.timestamp))) {
+      log.warn('slot-not-opened', { slot, reason: `the payload attributes give parent number ${env.parentBlockNumber} and timestamp ${env.timestamp}; the parent block is number ${parentNumber} at ${Number(BigInt(parent.timestamp))}` })
+      return
+    }
+    const collected = hints.for(slot)
     const open = {
-      slot: b.slot,
-      parent: hexToBytes(b.parentHash as `0x${string}`),
-      parentNumber: b.parentNumber,
-      timestamp: b.timestamp + (this.#o.slotSeconds ?? 12),
-      feeRecipient: this.#o.feeRecipient ?? new Uint8Array(20),
-      prevRandao: hexToBytes((b.parent.mixHash ?? `0x${'00'.repeat(32)}`) as `0x${string}`),
-      gasLimit: Number(nextGasLimit(BigInt(b.parent.gasLimit), this.#o.gasLimitTarget)),
+      slot,
+      parent: hexToBytes(parent.hash as `0x${string}`),
+      parentNumber,
+      timestamp: env.timestamp,
+      feeRecipient: env.feeRecipient,
+      prevRandao: env.prevRandao,
+      gasLimit: Number(nextGasLimit(BigInt(parent.gasLimit), this.#o.gasLimitTarget)),
       leaderIndex: index,
       hintCount: collected.length,
       unsealed: pool.unsealedFor(),
-      auctionWinner: pool.auctionWinnerFor(b.slot) ?? NO_BUNDLE,
+      auctionWinner: pool.auctionWinnerFor(slot) ?? NO_BUNDLE,
       extraData: this.#o.extraData ?? DEFAULT_EXTRA_DATA,
-      // the consensus layer's payload attributes give these; until a beacon source feeds the member,
-      // the chain's own convention (anvil: zero root, no withdrawals)
-      parentBeaconBlockRoot: new Uint8Array(32),
-      withdrawals: []
+      parentBeaconBlockRoot: env.parentBeaconBlockRoot,
+      withdrawals: env.withdrawals
     }
     const r = await bus.applyLocal('OpenSlot', open)
     if (!r.ok) { return }
     metrics.slotsOpened.inc()
-    log.info('slot-opened', { slot: b.slot, txs: open.unsealed.length, hints: collected.length, auction: open.auctionWinner.txs.length, openedAt: Date.now() })
+    log.info('slot-opened', { slot, parentNumber, txs: open.unsealed.length, hints: collected.length, auction: open.auctionWinner.txs.length, withdrawals: open.withdrawals.length, openedAt: Date.now() })
     for (let i = 0; i < collected.length; i++) {
-      await bus.applyLocal('AcceptHint', { slot: b.slot, sequence: i, hint: collected[i] })
+      await bus.applyLocal('AcceptHint', { slot, sequence: i, hint: collected[i] })
     }
   }
 
@@ -132,10 +132,22 @@ export class Duties {
     await bus.applyLocal('SealCandidate', { slot, outputHash: agreement.outputHash, signers: agreement.members })
   }
 
-  /** Retires every slot `markDoneDepth` or more behind `head`. */
-  async retire (head: number): Promise<void> {
+  /**
+   * Retires every slot `markDoneDepth` or more behind `currentSlot` on the slot clock. Heads and
+   * payload attributes both call it: one retirement runs at a time, and only when the clock moved.
+   */
+  async retire (currentSlot: number): Promise<void> {
+    if (currentSlot <= this.#retiredAt) { return this.#retiring }
+    this.#retiredAt = currentSlot
+    this.#retiring = this.#retiring.then(async () => this.#retire(currentSlot)).catch(err => {
+      this.#o.log.error('retire-failed', { slot: currentSlot, message: (err as Error).message })
+    })
+    return this.#retiring
+  }
+
+  async #retire (currentSlot: number): Promise<void> {
     const { machine, table, config } = this.#o
-    const floor = head - config.tuning.markDoneDepth + 1
+    const floor = currentSlot - config.tuning.markDoneDepth
     const open = machine.query({ type: 'OpenSlots' }).filter(s => s < floor)
     const sealed = new Set(table.retireBelow(floor).filter(c => c.sealed).map(c => c.slot))
     for (const slot of open) {

@@ -13,15 +13,15 @@ import type { NodeMetrics } from '../metrics.ts'
 import type { SlotTable } from './slot-table.ts'
 import type { PeerId } from '@libp2p/interface'
 
-/** hints are taken for the slots up to this many after the newest parent */
+/** hints are taken for this many slots from the next one on the slot clock (the one about to open) */
 export const HINT_WINDOW = 2
 
 export interface HintBookOptions {
   table: SlotTable
   /** `ATELIER_ROOT`: the hints' signing domain */
   domainId: Uint8Array
-  /** the newest parent block seen */
-  head(): number
+  /** the next slot on the slot clock: the one whose payload attributes come next */
+  nextSlot(): number
   /** the slot's inputs are fixed already (its OpenSlot is applied) */
   isOpen(slot: number): boolean
   /** gossips an accepted hint to the other members */
@@ -41,14 +41,14 @@ export class HintBook {
 
   /** The verdict on a hint a co-builder sent over the hint stream; accepted ones are relayed. */
   async judge (hint: HintBundleValue, from: PeerId): Promise<HintVerdict> {
-    const head = this.#o.head()
+    const next = this.#o.nextSlot()
     let verdict: HintVerdict
     if (!verifyHintSignature(hint, this.#o.domainId)) {
       verdict = { accepted: false, reason: 'bad signature: it does not recover the co-builder address' }
-    } else if (hint.slot <= head || this.#o.isOpen(hint.slot)) {
-      verdict = { accepted: false, reason: `slot ${hint.slot} is not open for hints (next open slot is ${head + 1})` }
-    } else if (hint.slot > head + HINT_WINDOW) {
-      verdict = { accepted: false, reason: `slot ${hint.slot} is too far ahead (next open slot is ${head + 1})` }
+    } else if (hint.slot < next || this.#o.isOpen(hint.slot)) {
+      verdict = { accepted: false, reason: `slot ${hint.slot} is not open for hints (its inputs are fixed; slots ${next}–${next + HINT_WINDOW - 1} take hints)` }
+    } else if (hint.slot >= next + HINT_WINDOW) {
+      verdict = { accepted: false, reason: `slot ${hint.slot} is too far ahead (slots ${next}–${next + HINT_WINDOW - 1} take hints)` }
     } else if (!this.add(hint)) {
       verdict = { accepted: false, reason: 'duplicate or too many hints for this slot' }
     } else {

@@ -2,37 +2,41 @@
  * A committee member, as the composition root of its stages: two attested planes, the pinned chain,
  * the machine, the signing record and the store, wired into the slot loop
  *
- * head observed → the slot's leader issues OpenSlot (+ its AcceptHints) → every member simulates the
- * committed inputs and gossips SubmitSimulation (its BLS signature over the candidate signing root) →
+ * payload attributes on the head (the beacon node's event, slot-trigger.ts) → the slot's leader
+ * issues OpenSlot with that environment (+ its AcceptHints) → every member checks the environment
+ * against its own beacon node, simulates the committed inputs and gossips SubmitSimulation (its BLS
+ * signature over the candidate signing root) →
  * once a strict majority agrees, the leader (or, after `leaderTimeoutMs` per rank, the next member)
  * issues SealCandidate naming the signers → every member builds the same candidate, stores it and
- * publishes it on the public candidates topic → the head passes `markDoneDepth` → MarkDone.
+ * publishes it on the public candidates topic → the slot clock passes `markDoneDepth` → MarkDone.
  *
  * Each stage is its own file under node/member/: the slot table (per-slot state), the command bus
- * (apply, reorder, log, replay), the duties (open, seal, takeover, retire), the simulator, the hint
- * book, the gossip handlers, the relay, the sealed candidates and catch-up, built by stages.ts; the
- * planes in planes.ts. This file only starts and stops them, in order (which is why it stays a
+ * (apply, reorder, log, replay), the duties (open, seal, takeover, retire), the simulator and its
+ * environment check, the hint book, the gossip handlers, the sealed candidates and catch-up, built by
+ * stages.ts; the slot trigger (beacon events meet the head), the upstream inputs, the planes. This file only starts and stops them, in order (which is why it stays a
  * little past 300 lines: the start-up sequence reads best in one place).
  */
 import { join } from 'node:path'
+import { BeaconView } from '../../beacon/index.ts'
 import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../../chain/index.ts'
-import { rulesAt, txDecoder } from '../../core/index.ts'
 import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import { serveHints, serveSync } from '../../p2p/index.ts'
 import { encodeMessage, MAX_EXTRA_DATA_BYTES, toHex } from '../../proto/index.ts'
 import { gossipTopicNames } from '../../topics/index.ts'
-import { InputPool, serveIngestion } from '../ingestion.ts'
+import { InputPool } from '../ingestion.ts'
 import { silentLogger } from '../log.ts'
 import { NodeMetrics } from '../metrics.ts'
 import { SigningLog } from '../signing-log.ts'
 import { NodeStore } from '../store.ts'
 import { chainRulesFor } from './chain-rules.ts'
+import { environmentCheck } from './environment-check.ts'
 import { installGossip } from './gossip-handlers.ts'
 import { startPlanes } from './planes.ts'
-import { TxRelay } from './relay.ts'
 import { parentSimulation } from './simulator.ts'
 import { SlotTable } from './slot-table.ts'
+import { beaconErrorLog, SlotTrigger } from './slot-trigger.ts'
 import { buildStages } from './stages.ts'
+import { Upstream } from './upstream.ts'
 import type { CatchUp } from './catch-up.ts'
 import type { CommandBus } from './command-bus.ts'
 import type { Duties } from './duties.ts'
@@ -48,7 +52,6 @@ import type { Plane, RosterService } from '../../p2p/index.ts'
 import type { HintBundleValue, MessageValues } from '../../proto/index.ts'
 import type { GossipTopicNames, SlotMessageKind } from '../../topics/index.ts'
 import type { Logger } from '../log.ts'
-import type { Server } from 'node:http'
 
 export interface MemberNodeOptions {
   config: Config
@@ -66,9 +69,11 @@ export interface MemberNodeOptions {
   /** serve Prometheus metrics on 127.0.0.1:port (0 = any free port) */
   metricsPort?: number
   logger?: Logger
-  feeRecipient?: Uint8Array
-  /** seconds between a parent and the block built on it */
-  slotSeconds?: number
+  /**
+   * this member's beacon node (REST API): the slot clock and every slot's environment come from its
+   * `payload_attributes` events
+   */
+  beaconApi: string
   /** the extra data of the blocks this member leads (≤ 32 bytes; default `atelier`) */
   extraData?: Uint8Array
   /** the gas limit the blocks this member leads move toward (1/1024 of the parent's per block) */
@@ -93,12 +98,14 @@ export class MemberNode extends EventTarget {
   chainInfo!: ChainInfo
   /** the chain's rules this member simulates under (chain-rules.ts) */
   rules!: ForkSchedule
+  /** the consensus layer as this member's beacon node shows it */
+  beacon!: BeaconView
   ingestionPort?: number
   metricsPort?: number
   readonly #o: MemberNodeOptions
   readonly #rpc: ChainRpc
   readonly #parents: ProvenParentCache
-  readonly #relay: TxRelay
+  readonly #upstream: Upstream
   #bus!: CommandBus
   #duties!: Duties
   #hints!: HintBook
@@ -106,7 +113,7 @@ export class MemberNode extends EventTarget {
   #catchUp!: CatchUp
   #signingLog?: SigningLog
   #watcher?: HeadWatcher
-  #ingestion?: Server
+  #trigger?: SlotTrigger
   #stopped = false
 
   private constructor (o: MemberNodeOptions, index: number) {
@@ -118,7 +125,13 @@ export class MemberNode extends EventTarget {
     this.log = (o.logger ?? silentLogger).child({ member: index })
     this.#rpc = new ChainRpc(o.config.chainRpc, { timeoutMs: o.config.tuning.rpcTimeoutMs })
     this.#parents = new ProvenParentCache(this.#rpc)
-    this.#relay = new TxRelay({ publish: async txs => { await this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('PoolTransactions', { txs })) } })
+    this.#upstream = new Upstream({
+      pool: this.pool,
+      rules: () => this.rules,
+      publishPool: async bytes => { await this.privatePlane.pubsub.publish(this.topics.pool, bytes) },
+      head: () => this.#trigger?.head,
+      clock: () => this.beacon.clock
+    })
   }
 
   static async start (o: MemberNodeOptions): Promise<MemberNode> {
@@ -149,6 +162,16 @@ export class MemberNode extends EventTarget {
     this.chainInfo = await detectChainInfo(this.#rpc)
     const head = await this.#rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
     this.rules = chainRulesFor(config, this.chainInfo, Number(BigInt(head.timestamp)))
+    const beaconLog = beaconErrorLog(this.log)
+    this.beacon = await BeaconView.connect({
+      url: o.beaconApi,
+      timeoutMs: config.tuning.rpcTimeoutMs,
+      onEnvironment: env => {
+        beaconLog.recovered()
+        this.#trigger?.onEnvironment(env)
+      },
+      onError: beaconLog.error
+    })
     ;({ privatePlane: this.privatePlane, publicPlane: this.publicPlane, roster: this.roster } = await startPlanes({
       ...o,
       index: this.index,
@@ -182,7 +205,7 @@ export class MemberNode extends EventTarget {
       hints: this.#hints,
       pool: this.pool,
       candidates: this.#candidates,
-      predecode: txs => { this.#predecode(txs) },
+      predecode: txs => { this.#upstream.predecode(txs) },
       metrics: this.metrics,
       log: this.log
     })
@@ -201,9 +224,15 @@ export class MemberNode extends EventTarget {
     for (const addr of o.bootstrap ?? []) {
       this.privatePlane.keepConnected(addr)
     }
+    this.#trigger = new SlotTrigger({
+      clock: this.beacon.clock,
+      open: (env, parent) => { void this.#duties.open(env, parent) },
+      retire: slot => { void this.#duties.retire(slot) },
+      pollHead: () => { this.#watcher?.pollSoon() }
+    })
     this.#watcher = new HeadWatcher(this.#rpc, {
       intervalMs: config.tuning.headPollMs,
-      onSlot: b => { void this.#duties.onSlot(b) },
+      onSlot: b => { this.#trigger?.onHead(b.parent) },
       onError: err => { this.log.warn('rpc-error', { code: err.code, message: err.message }) }
     })
     this.#watcher.start()
@@ -212,6 +241,9 @@ export class MemberNode extends EventTarget {
       public: this.publicPlane.addresses().map(String),
       chainId: this.rules.chainId,
       forks: this.rules.forks.map(f => `${f.name}@${f.timestamp}`).join(','),
+      beaconApi: o.beaconApi,
+      genesisTime: this.beacon.clock.genesisTime,
+      secondsPerSlot: this.beacon.clock.secondsPerSlot,
       fingerprint: config.signature().toString()
     })
   }
@@ -231,11 +263,13 @@ export class MemberNode extends EventTarget {
       publicPlane: this.publicPlane,
       metrics: this.metrics,
       log: this.log,
-      leader: { feeRecipient: o.feeRecipient, slotSeconds: o.slotSeconds, extraData: o.extraData, gasLimitTarget: o.gasLimitTarget },
+      leader: { extraData: o.extraData, gasLimitTarget: o.gasLimitTarget },
+      nextSlot: () => this.beacon.clock.current() + 1,
+      checkEnvironment: environmentCheck(this.beacon, this.config.tuning.payloadAttributesWaitMs),
       publishCommand: async (kind, value) => this.#publish(kind, value),
       relayHint: async hint => { await this.privatePlane.pubsub.publish(this.topics.hint, encodeMessage('HintBundle', hint)) },
       publishCandidate: async bytes => { await this.publicPlane.pubsub.publish(this.topics.candidates, bytes) },
-      predecode: txs => { this.#predecode(txs) },
+      predecode: txs => { this.#upstream.predecode(txs) },
       emit: detail => { this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail })) },
       stopped: () => this.#stopped
     })
@@ -255,42 +289,16 @@ export class MemberNode extends EventTarget {
   async #startServers (): Promise<void> {
     const o = this.#o
     if (o.ingestionPort != null) {
-      const { server, port } = await serveIngestion({
-        transactions: txs => this.submitTransactions(txs),
-        bid: bid => {
-          this.#predecode(bid.bundle.txs)
-          this.pool.addBid(bid)
-          void this.privatePlane.pubsub.publish(this.topics.pool, encodeMessage('AuctionBid', bid)).catch(() => {})
-        }
-      }, o.ingestionPort)
-      this.#ingestion = server
-      this.ingestionPort = port
+      this.ingestionPort = await this.#upstream.serve(o.ingestionPort)
     }
     if (o.metricsPort != null) {
       this.metricsPort = await this.metrics.serve(o.metricsPort)
     }
   }
 
-  /**
-   * Decodes inputs as they arrive (sender recovery included): the slot's simulation then finds them
-   * decoded, and that work leaves the slot's critical path.
-   */
-  #predecode (txs: Uint8Array[]): void {
-    // decoded under the rules in force now: a transaction type a fork adds decodes from its timestamp on
-    const decoder = txDecoder(rulesAt(this.rules, Math.floor(Date.now() / 1000)))
-    for (const raw of txs) {
-      decoder.decode(raw)
-    }
-  }
-
   /** Adds transactions to the pool and relays the new ones (batched every few ms) to the other members. */
   submitTransactions (txs: Uint8Array[]): string[] {
-    this.#predecode(txs)
-    const added = this.pool.addTransactions(txs)
-    if (added.length > 0) {
-      this.#relay.push(txs)
-    }
-    return added
+    return this.#upstream.submitTransactions(txs)
   }
 
   /** Hints collected for a slot (by every member: whoever leads it includes them). */
@@ -314,14 +322,11 @@ export class MemberNode extends EventTarget {
   async stop (): Promise<void> {
     if (this.#stopped) { return }
     this.#stopped = true
-    this.#relay.stop()
+    await this.#upstream.stop()
     await this.#watcher?.stop()
+    this.beacon?.stop()
     this.slots.clear()
     this.roster?.stop()
-    if (this.#ingestion != null) {
-      this.#ingestion.closeAllConnections()
-      await new Promise(resolve => this.#ingestion?.close(resolve))
-    }
     await this.metrics.close()
     await Promise.allSettled([this.privatePlane?.stop(), this.publicPlane?.stop()])
     await this.#bus?.settled()

@@ -3,9 +3,11 @@
  * inputs, on the parent OpenSlot pins by hash: its header must hash to that hash, and every account,
  * slot, code and ancestor hash the simulation reads is proven against it (src/chain's proven state),
  * so the result carries the post-state root. An answer that does not verify fails the simulation with
- * `parent-state-proof` (counted, logged): this member never signs a body built on unproven state. `SimulateAndSign` runs once a slot's inputs are complete:
- * simulate, sign the candidate's signing root through the signing record (never two roots for one
- * slot), and submit the signed output to the committee.
+ * `parent-state-proof` (counted, logged): this member never signs a body built on unproven state.
+ * `SimulateAndSign` runs once a slot's inputs are complete: simulate while the slot's environment is
+ * checked against this member's beacon node (environment-check.ts; a departure refuses the slot),
+ * sign the candidate's signing root through the signing record (never two roots for one slot), and
+ * submit the signed output to the committee.
  *
  * Owns parentSimulation, SimulateAndSign and SimulationHook, the seam through which tests run a
  * faulty image (a divergent member); production code never sets a hook.
@@ -14,12 +16,13 @@ import { ParentStateProofError, parentHeaderOf, provenStateSource } from '../../
 import { simulateSlot } from '../../core/index.ts'
 import { DoubleSignError, slotInputsOf } from '../../machine/index.ts'
 import { toHex } from '../../proto/index.ts'
+import type { CommandBus } from './command-bus.ts'
+import type { SlotTable } from './slot-table.ts'
 import type { ProvenParentCache } from '../../chain/index.ts'
 import type { ForkSchedule, SlotInputs, SlotResult } from '../../core/index.ts'
 import type { AtelierMachine, SafeSigner, SlotSpec } from '../../machine/index.ts'
+import type { OpenSlotValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
-import type { CommandBus } from './command-bus.ts'
-import type { SlotTable } from './slot-table.ts'
 
 /** Test-only: how a faulty image alters what it simulates. */
 export interface SimulationHook {
@@ -55,8 +58,20 @@ export interface SimulateAndSignOptions {
   bus: CommandBus
   table: SlotTable
   log: Logger
+  /**
+   * The leader's environment against this member's beacon view: a refusal (code and reason) means
+   * this member does not sign the slot. Runs beside the simulation, so it costs no latency.
+   */
+  checkEnvironment(open: OpenSlotValue): Promise<EnvironmentRefusal | undefined>
   /** the parent's state did not verify (the slot is refused): for the operator's metric */
   onParentStateRefused?(code: string): void
+  /** the environment check refused the slot: for the operator's metric */
+  onEnvironmentRefused?(code: EnvironmentRefusal['code']): void
+}
+
+export interface EnvironmentRefusal {
+  code: 'payload-attributes-missing' | 'payload-attributes-mismatch'
+  message: string
 }
 
 export class SimulateAndSign {
@@ -73,6 +88,8 @@ export class SimulateAndSign {
     if (ctx == null || ctx.submitting) { return }
     ctx.submitting = true
     const started = performance.now()
+    const spec = machine.slotSpec(slot)
+    const environment = spec == null ? Promise.resolve(undefined) : this.#o.checkEnvironment(spec.open)
     let result: SlotResult
     try {
       result = await machine.simulate(slot)
@@ -88,6 +105,12 @@ export class SimulateAndSign {
     }
     ctx.simulationMs = performance.now() - started
     log.debug('slot-simulated', { slot, ms: Math.round(ctx.simulationMs), txs: result.included.length })
+    const refusal = await environment
+    if (refusal != null) {
+      this.#o.onEnvironmentRefused?.(refusal.code)
+      log.error('payload-attributes-refused', { slot, code: refusal.code, message: refusal.message })
+      return
+    }
     if (machine.slotSpec(slot) == null) { return }
     // the output hash this member signs: with a faulty simulation it differs from the honest one
     const { outputHash } = machine.candidateOf(slot, result)

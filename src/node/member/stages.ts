@@ -13,6 +13,7 @@ import { HintBook } from './hint-book.ts'
 import { SealedCandidates } from './sealed-candidates.ts'
 import { SimulateAndSign } from './simulator.ts'
 import type { SealedEvent } from './sealed-candidates.ts'
+import type { SimulateAndSignOptions } from './simulator.ts'
 import type { SlotTable } from './slot-table.ts'
 import type { Config } from '../../config/index.ts'
 import type { AtelierMachine, SafeSigner } from '../../machine/index.ts'
@@ -37,8 +38,12 @@ export interface StagesOptions {
   publicPlane: Plane
   metrics: NodeMetrics
   log: Logger
-  /** the leader's choices for the blocks it builds */
-  leader: { feeRecipient?: Uint8Array, slotSeconds?: number, extraData?: Uint8Array, gasLimitTarget?: bigint }
+  /** the leader's choices for the blocks it builds (the rest of the environment is the beacon node's) */
+  leader: { extraData?: Uint8Array, gasLimitTarget?: bigint }
+  /** the next slot on the slot clock */
+  nextSlot(): number
+  /** the OpenSlot environment check (environment-check.ts) */
+  checkEnvironment: SimulateAndSignOptions['checkEnvironment']
   /** gossips a slot command on the private plane */
   publishCommand(kind: SlotMessageKind, value: MessageValues[SlotMessageKind]): Promise<void>
   relayHint(hint: HintBundleValue): Promise<void>
@@ -63,7 +68,7 @@ export function buildStages (o: StagesOptions): MemberStages {
   stages.hints = new HintBook({
     table,
     domainId: config.root().bytes,
-    head: () => stages.duties.head,
+    nextSlot: o.nextSlot,
     isOpen: slot => machine.slotSpec(slot) != null,
     relay: o.relayHint,
     predecode: o.predecode,
@@ -80,7 +85,9 @@ export function buildStages (o: StagesOptions): MemberStages {
     bus: stages.bus,
     table,
     log,
-    onParentStateRefused: code => { metrics.parentStateRefusals.inc({ code }) }
+    checkEnvironment: o.checkEnvironment,
+    onParentStateRefused: code => { metrics.parentStateRefusals.inc({ code }) },
+    onEnvironmentRefused: code => { metrics.payloadAttributesRefusals.inc({ code }) }
   })
   stages.catchUp = new CatchUp({
     plane: o.publicPlane,

@@ -30,7 +30,10 @@ export async function freePort (): Promise<number> {
 }
 
 export interface AnvilOptions {
-  /** genesis timestamp (reproducible chains) */
+  /**
+   * genesis timestamp: by default a fixed one for chains mined on demand (reproducible), and now for
+   * interval-mined chains, whose blocks then keep the wall clock's time as a real chain's slots do
+   */
   timestamp?: number
   /** seconds between blocks; undefined = automine */
   blockTime?: number
@@ -56,7 +59,7 @@ export class Anvil {
 
   static async start (options: AnvilOptions = {}): Promise<Anvil> {
     const port = await freePort()
-    const args = ['--host', '127.0.0.1', '--port', String(port), '--timestamp', String(options.timestamp ?? 1_750_000_000),
+    const args = ['--host', '127.0.0.1', '--port', String(port), '--timestamp', String(options.timestamp ?? (options.blockTime != null ? Math.floor(Date.now() / 1000) : 1_750_000_000)),
       '--accounts', String(options.accounts ?? 10), '--silent']
     if (options.blockTime != null) { args.push('--block-time', String(options.blockTime)) }
     if (options.noMining === true) { args.push('--no-mining') }

@@ -1,7 +1,8 @@
 /**
- * The one-command local testnet: anvil on loopback, a software test TD, keys, tickets and a config
- * for N members, the members as separate `atelier node` processes, a co-builder sending hints, a load
- * generator and a follower (light subscriber) that verifies every candidate.
+ * The one-command local testnet: anvil on loopback, a beacon-API event source following its head
+ * (beacon-source.ts: the slots and their payload attributes), a software test TD, keys, tickets and
+ * a config for N members, the members as separate `atelier node` processes, a co-builder sending
+ * hints, a load generator and a follower (light subscriber) that verifies every candidate.
  *
  * This file is the run's lifecycle (members, follower, the load's and hints' timing, key rotation);
  * provisioning, the co-builder and the run's figures live beside it. It stays a little past 300 lines
@@ -17,6 +18,7 @@ import { encodeMessage, toHex } from '../../proto/index.ts'
 import { candidateToJson } from '../candidate-file.ts'
 import { silentLogger } from '../log.ts'
 import { Anvil } from './anvil.ts'
+import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
 import { LoadGenerator } from './load.ts'
 import { MemberProcess } from './member-process.ts'
@@ -32,8 +34,10 @@ import type { PrivateKey } from '@libp2p/interface'
 
 export interface TestnetOptions {
   members?: number
-  /** seconds between anvil blocks (= slots) */
+  /** seconds per slot (anvil mines a block each) */
   blockTime?: number
+  /** withdrawals the beacon source announces per slot (default 2) */
+  withdrawalsPerSlot?: number
   /** keep everything here instead of a temporary directory */
   out?: string
   txsPerSlot?: number
@@ -85,15 +89,14 @@ export class Testnet {
   readonly simulationMs = new Map<number, number>()
   divergence = 0
   anvil!: Anvil
+  beacon!: BeaconEventSource
   chain!: ChainInfo
   load?: LoadGenerator
   reader?: Reader
   readonly #temporary: boolean
   #provision!: TestnetProvision
   #cobuilder?: CobuilderDriver
-  #poll?: NodeJS.Timeout
   #loadTimer?: NodeJS.Timeout
-  #head = -1
   #stopped = false
   #loadStopped = false
   #waiters: Array<() => void> = []
@@ -146,6 +149,7 @@ export class Testnet {
     const chainRpc = this.options.memberChainRpc == null ? this.anvil.url : await this.options.memberChainRpc(this.anvil.url)
     // the config pins the rules anvil runs: they enter ATELIER_ROOT, and every member checks them at start
     const chain = { chainId: this.chain.chainId, forks: [{ name: this.chain.hardfork as 'bpo1', timestamp: 0 }] }
+    this.beacon = await BeaconEventSource.following({ rpc: new ChainRpc(this.anvil.url), secondsPerSlot: blockTime, rules: chain, withdrawalsPerSlot: this.options.withdrawalsPerSlot ?? 2 })
     this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc, blockTime, tuning: this.options.tuning, chain })
     // the load's set-up changes anvil's state with cheatcodes: done before any member proves state
     if (this.options.load !== false) {
@@ -168,7 +172,7 @@ export class Testnet {
     if (this.options.cobuilder !== false) {
       this.#cobuilder = await CobuilderDriver.start(this.config, await this.clientKey('cobuilder'), this.log)
     }
-    this.#poll = setInterval(() => { void this.#onTick() }, 200)
+    this.beacon.addEventListener('environment', evt => { void this.#onSlot((evt as CustomEvent<{ slot: number }>).detail.slot) })
   }
 
   memberArgs (i: number): string[] {
@@ -183,7 +187,7 @@ export class Testnet {
       '--metrics-port', '0',
       // member-N.log keeps each slot's timeline (slot-simulated, simulation-recorded, …) for diagnosis
       '--log-level', 'debug',
-      '--slot-seconds', String(this.options.blockTime ?? 1),
+      '--beacon-api', this.beacon.url,
       ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [])
     ]
   }
@@ -271,25 +275,18 @@ export class Testnet {
     await this.#cobuilder.send(slot, [await this.load.freshTransfer()], this.publicAddrs())
   }
 
-  async #onTick (): Promise<void> {
+  /** Payload attributes for `slot` went out: the load and a hint for the slot after it. */
+  async #onSlot (slot: number): Promise<void> {
     if (this.#stopped) { return }
-    let head: number
-    try {
-      head = Number(BigInt(await this.anvil.rpc<string>('eth_blockNumber')))
-    } catch {
-      return
-    }
-    if (head <= this.#head) { return }
-    this.#head = head
     // the next slot's load arrives mid-slot, as a mempool's trickle would, not in the burst at the
-    // block boundary when every member simulates the slot that just opened
+    // slot boundary when every member simulates the slot that just opened
     clearTimeout(this.#loadTimer)
     this.#loadTimer = setTimeout(() => {
       if (this.#stopped || this.#loadStopped) { return }
-      this.load?.tick(head + 1).catch(err => { this.log.warn('load-failed', { slot: head + 1, message: (err as Error).message }) })
+      this.load?.tick(slot + 1).catch(err => { this.log.warn('load-failed', { slot: slot + 1, message: (err as Error).message }) })
     }, (this.options.blockTime ?? 1) * 500)
     this.#loadTimer.unref()
-    await this.#sendHint(head + 2)
+    await this.#sendHint(slot + 1)
   }
 
   /**
@@ -341,12 +338,12 @@ export class Testnet {
   async stop (): Promise<void> {
     if (this.#stopped) { return }
     this.#stopped = true
-    clearInterval(this.#poll)
     clearTimeout(this.#loadTimer)
     for (const w of this.#waiters.splice(0)) { w() }
     await this.#cobuilder?.stop()
     await this.reader?.stop().catch(() => {})
     await Promise.allSettled(this.members.map(async m => m.stop()))
+    await this.beacon?.stop()
     await this.anvil?.stop()
     if (!this.#temporary) {
       await this.writeCandidates().catch(() => {})
