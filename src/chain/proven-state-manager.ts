@@ -86,12 +86,24 @@ export class ProvenStateManager extends MerkleStateManager {
 
   /** Flushes at depth 0: an account deletion that needs an unproven node fails typed. */
   override async commit (): Promise<void> {
-    return incomplete(super.commit())
+    if (this._checkpointCount !== 1) { return incomplete(super.commit()) }
+    // the outermost commit writes the block's changes into the trie: the first half of the root's cost
+    const started = performance.now()
+    try {
+      return await incomplete(super.commit())
+    } finally {
+      this.parent.timings.rootMs += performance.now() - started
+    }
   }
 
   /** The post-state root; a deletion whose collapse needs an unproven node fails typed. */
   override async getStateRoot (): Promise<Uint8Array> {
-    return incomplete(super.getStateRoot())
+    const started = performance.now()
+    try {
+      return await incomplete(super.getStateRoot())
+    } finally {
+      this.parent.timings.rootMs += performance.now() - started
+    }
   }
 
   override shallowCopy (): ProvenStateManager {
