@@ -12,9 +12,13 @@ interface TestnetCliOptions {
 }
 
 function progressLine (p: SlotProgress): string {
+  if (p.from === 'fallback') {
+    return `slot ${String(p.slot).padStart(5)}  leader ${p.leader}  no candidate by the deadline: fallback block from the chain's own pool  block ${p.blockHash.slice(0, 18)}…`
+  }
   const gas = p.gas >= 1_000_000 ? `${(p.gas / 1_000_000).toFixed(2)}M` : `${(p.gas / 1000).toFixed(1)}k`
   const seal = p.sealLatencyMs == null ? '   –  ' : `${String(p.sealLatencyMs).padStart(4)} ms`
-  return `slot ${String(p.slot).padStart(5)}  leader ${p.leader}  txs ${String(p.txs).padStart(4)}  gas ${gas.padStart(7)}  agree ${p.signers}/${p.committee}  seal ${seal}  block ${p.blockHash.slice(0, 18)}…  ${p.verified ? 'verified ✓' : 'UNVERIFIED'}`
+  const chain = p.secondEvm == null ? '' : `  on chain, second EVM: ${p.secondEvm}`
+  return `slot ${String(p.slot).padStart(5)}  leader ${p.leader}  txs ${String(p.txs).padStart(4)}  gas ${gas.padStart(7)}  agree ${p.signers}/${p.committee}  seal ${seal}  block ${p.blockHash.slice(0, 18)}…  ${p.verified ? 'verified ✓' : 'UNVERIFIED'}${chain}`
 }
 
 export function testnetCommand (): Command {
@@ -35,13 +39,22 @@ export function testnetCommand (): Command {
       if (slots != null && (!Number.isInteger(slots) || slots < 1)) { throw new Error('--slots must be a positive integer') }
       const say = (line: string): void => { if (opts.json !== true) { process.stdout.write(line + '\n') } }
       say(`starting a ${members}-member testnet (block time ${blockTime}s)…`)
+      // a second-EVM mismatch stops the run (the report says which field, which slot, both values)
+      let onMismatch: (() => void) | undefined
+      let mismatched = false
       const net = await Testnet.start({
         members,
         blockTime,
         out: opts.out,
         txsPerSlot: Number(opts.txsPerSlot),
         logger: createLogger({ format: 'pretty', level: 'warn' }),
-        onProgress: p => { say(progressLine(p)) }
+        onProgress: p => {
+          say(progressLine(p))
+          if (p.secondEvm?.startsWith('MISMATCH') === true && !mismatched) {
+            mismatched = true
+            onMismatch?.()
+          }
+        }
       })
       say(`members up; config fingerprint ${net.config.signature().toString().slice(0, 16)}…; logs in ${net.dir}`)
       let stopping = false
@@ -59,6 +72,12 @@ export function testnetCommand (): Command {
       }
       await new Promise<void>(resolve => {
         const onSignal = (): void => { finish().then(resolve, resolve) }
+        onMismatch = () => {
+          process.stderr.write(`${net.failure ?? 'second-EVM mismatch'}\n`)
+          process.exitCode = 1
+          onSignal()
+        }
+        if (mismatched) { onMismatch() }
         process.once('SIGINT', onSignal)
         process.once('SIGTERM', onSignal)
         if (slots != null) {

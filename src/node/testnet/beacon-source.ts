@@ -43,6 +43,11 @@ export interface BeaconSourceOptions {
   feeRecipientOf?(proposerIndex: number): Uint8Array
   /** ms between head polls (default 100) */
   headPollMs?: number
+  /**
+   * follow the chain's head and announce the slot after each new one (default); false when a proposer
+   * drives the chain and announces each slot itself (the closed loop)
+   */
+  follow?: boolean
   /** 127.0.0.1 port (default: any free one) */
   port?: number
   log?: Logger
@@ -107,7 +112,7 @@ export class BeaconEventSource extends EventTarget {
     source.#server = server
     const addr = server.address()
     source.url = `http://127.0.0.1:${typeof addr === 'object' && addr != null ? addr.port : 0}`
-    source.#watcher.start()
+    if (o.follow !== false) { source.#watcher.start() }
     return source
   }
 
@@ -116,9 +121,11 @@ export class BeaconEventSource extends EventTarget {
     return this.#latest
   }
 
-  /** The environment of the slot after `parent`: the next slot on the clock after the parent's time. */
-  environmentAfter (parent: SlotBoundary): SlotEnvironment {
-    const slot = Math.floor((parent.timestamp - this.clock.genesisTime) / this.clock.secondsPerSlot) + 1
+  /**
+   * The environment of `slot` on `parent` (default: the next slot on the clock after the parent's
+   * time).
+   */
+  environmentAfter (parent: SlotBoundary, slot = Math.floor((parent.timestamp - this.clock.genesisTime) / this.clock.secondsPerSlot) + 1): SlotEnvironment {
     const timestamp = this.clock.timestampOf(slot)
     const proposerIndex = slot % TESTNET_PROPOSERS
     const parentHash = fromHex(parent.parentHash)

@@ -1,7 +1,11 @@
 /**
- * The testnet's load generator: ETH and ERC-20 transfers from keys used once each (the candidates are
- * never mined on the local chain, so a key's on-chain nonce stays 0) and, now and then, a
- * revert-protected bundle — submitted round-robin to the members' ingestion endpoints.
+ * The testnet's load generator: ETH and ERC-20 transfers and, now and then, a revert-protected
+ * bundle, submitted round-robin to the members' ingestion endpoints. When the chain mines what the
+ * committee seals (`chainMined`, the closed loop), a fixed set of funded accounts is reused, each
+ * transaction signed with its sender's nonce on chain: a transaction still in the pool when its
+ * sender is used again is replaced (same nonce, another fee), and one that is never mined leaves a
+ * gap the next use closes, as in a real pool. Otherwise (the chain never mines the candidates) keys are
+ * used once each, their on-chain nonce staying 0.
  *
  * Keys are funded in batches, each batch mined into a block at once (`anvil_setBalance` then
  * `evm_mine`): a balance set between blocks changes the state anvil serves for its latest block
@@ -30,8 +34,10 @@ export interface LoadOptions {
   bundleEvery?: number
   /** token holders minted at setup; each sends one token transfer */
   holders?: number
-  /** one-shot keys funded per batch (default 1024) */
+  /** one-shot keys funded per batch (default 1024); with `chainMined`, the accounts reused */
   fundBatch?: number
+  /** the chain mines the committee's candidates: reuse funded accounts with their nonces on chain */
+  chainMined?: boolean
 }
 
 /** One JSON-RPC batch; throws if the request fails or any call answers an error. */
@@ -60,6 +66,7 @@ export class LoadGenerator {
   #funding: Promise<void> | undefined
   #tick = 0
   #target = 0
+  #nextAccount = 0
   /** every pool transaction submitted (hash → raw), for the exactly-once check */
   readonly submitted = new Map<string, Uint8Array>()
   /** transactions sent inside auction bids: a bid that loses or comes late is dropped, so at most once */
@@ -84,6 +91,7 @@ export class LoadGenerator {
       hashes.push(await anvil.rpc<string>('eth_sendRawTransaction', [bytesToHex(deployer.mint(0, address, a, 1_000_000n))]))
     }
     this.#funded.push(...await this.#fundKeys(false))
+    // the only block the load mines itself: from here on the chain's blocks are the slots'
     await anvil.rpc('evm_mine')
     for (const h of hashes) {
       for (let i = 0; i < 200; i++) {
@@ -105,8 +113,16 @@ export class LoadGenerator {
     return keys
   }
 
-  /** A funded key used for one transaction (or one bundle). */
+  /**
+   * A funded key for one transaction (or one bundle): used once, or, when the chain mines the
+   * candidates, the next account in turn with its nonce on chain.
+   */
   async #fresh (): Promise<Workload> {
+    if (this.#o.chainMined === true) {
+      const w = this.#funded[this.#nextAccount++ % this.#funded.length]
+      w.nonces[0] = BigInt(await this.#o.anvil.rpc<string>('eth_getTransactionCount', [w.addresses[0], 'latest']))
+      return w
+    }
     while (this.#funded.length === 0) {
       this.#funding ??= this.#fundKeys().then(keys => { this.#funded.push(...keys) }).finally(() => { this.#funding = undefined })
       await this.#funding
@@ -131,8 +147,11 @@ export class LoadGenerator {
     const raws: Uint8Array[] = []
     for (let i = 0; i < this.#o.txsPerSlot; i++) {
       const holders = this.#holders
-      if (i % 2 === 0 && holders != null && this.#nextHolder < holders.keys.length) {
-        const from = this.#nextHolder++
+      if (i % 2 === 0 && holders != null && (this.#o.chainMined === true || this.#nextHolder < holders.keys.length)) {
+        const from = this.#nextHolder++ % holders.keys.length
+        if (this.#o.chainMined === true) {
+          holders.nonces[from] = BigInt(await this.#o.anvil.rpc<string>('eth_getTransactionCount', [holders.addresses[from], 'latest']))
+        }
         raws.push(holders.tokenTransfer(from, this.token, holders.addresses[(from + 1) % holders.keys.length], BigInt(1 + (i % 7)), { maxPriorityFeePerGas: BigInt(1 + (i % 3)) * 1_000_000_000n }))
       } else {
         const w = await this.#fresh()

@@ -22,6 +22,7 @@ import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
 import { LoadGenerator } from './load.ts'
 import { MemberProcess } from './member-process.ts'
+import { Proposer } from './proposer.ts'
 import { TestnetProvision } from './provision.ts'
 import { runStats } from './stats.ts'
 import type { ChainInfo } from '../../chain/index.ts'
@@ -30,14 +31,23 @@ import type { TestTd } from '../../enclave/testing.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
 import type { LogLine } from './member-process.ts'
+import type { ProposedBlock } from './proposer.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface TestnetOptions {
   members?: number
   /** seconds per slot (anvil mines a block each) */
   blockTime?: number
-  /** withdrawals the beacon source announces per slot (default 2) */
+  /**
+   * withdrawals the beacon source announces per slot (default 2 when anvil mines on its own, 0 in the
+   * closed loop: anvil cannot apply withdrawals to the blocks it is given)
+   */
   withdrawalsPerSlot?: number
+  /**
+   * the closed loop (default): a proposer makes each sealed candidate the chain's next block; false:
+   * anvil mines on its own every `blockTime` and the committee's blocks are thrown away
+   */
+  closedLoop?: boolean
   /** keep everything here instead of a temporary directory */
   out?: string
   txsPerSlot?: number
@@ -61,6 +71,10 @@ export interface TestnetOptions {
 
 export interface SlotProgress {
   slot: number
+  /** where the chain's block for the slot came from (closed loop); absent when anvil mines on its own */
+  from?: 'committee' | 'fallback'
+  /** the second-EVM check of a committee block: 'equal', 'equal (stateRoot not canonical)' or 'MISMATCH: <field>' */
+  secondEvm?: string
   leader: number
   txs: number
   gas: number
@@ -72,6 +86,14 @@ export interface SlotProgress {
   blockHash: string
   /** the fee recipient's gain from the block's transactions, wei */
   blockValue: bigint
+}
+
+/** The second-EVM verdict on a committee block, for the slot's line. */
+function secondEvmWords (b: ProposedBlock): string | undefined {
+  if (b.verdict == null) { return undefined }
+  const mismatch = b.verdict.mismatches[0]
+  if (mismatch != null) { return `MISMATCH: ${mismatch.field}` }
+  return b.verdict.stateRootDiffers ? 'equal (stateRoot not canonical)' : 'equal'
 }
 
 export class Testnet {
@@ -88,8 +110,11 @@ export class Testnet {
   /** the sealer's own simulation time, ms */
   readonly simulationMs = new Map<number, number>()
   divergence = 0
+  /** the first second-EVM mismatch, in words: the closed loop's run has failed */
+  failure?: string
   anvil!: Anvil
   beacon!: BeaconEventSource
+  proposer?: Proposer
   chain!: ChainInfo
   load?: LoadGenerator
   reader?: Reader
@@ -144,12 +169,20 @@ export class Testnet {
 
   async #start (): Promise<void> {
     const blockTime = this.options.blockTime ?? 1
-    this.anvil = await Anvil.start({ blockTime })
+    const closedLoop = this.options.closedLoop !== false
+    // the closed loop: anvil mines only when the proposer tells it to, taking transactions in arrival order
+    this.anvil = await Anvil.start(closedLoop ? { noMining: true, order: 'fifo', timestamp: Math.floor(Date.now() / 1000) } : { blockTime })
     this.chain = await detectChainInfo(new ChainRpc(this.anvil.url))
     const chainRpc = this.options.memberChainRpc == null ? this.anvil.url : await this.options.memberChainRpc(this.anvil.url)
     // the config pins the rules anvil runs: they enter ATELIER_ROOT, and every member checks them at start
     const chain = { chainId: this.chain.chainId, forks: [{ name: this.chain.hardfork as 'bpo1', timestamp: 0 }] }
-    this.beacon = await BeaconEventSource.following({ rpc: new ChainRpc(this.anvil.url), secondsPerSlot: blockTime, rules: chain, withdrawalsPerSlot: this.options.withdrawalsPerSlot ?? 2 })
+    this.beacon = await BeaconEventSource.following({
+      rpc: new ChainRpc(this.anvil.url),
+      secondsPerSlot: blockTime,
+      rules: chain,
+      withdrawalsPerSlot: this.options.withdrawalsPerSlot ?? (closedLoop ? 0 : 2),
+      follow: !closedLoop
+    })
     this.#provision = await TestnetProvision.create({ dir: this.dir, members: this.n, chainRpc, blockTime, tuning: this.options.tuning, chain })
     // the load's set-up changes anvil's state with cheatcodes: done before any member proves state
     if (this.options.load !== false) {
@@ -158,7 +191,8 @@ export class Testnet {
         chain: this.chain,
         targets: () => this.members.filter(m => m.running && m.ready?.rpcPort != null).map(m => `http://127.0.0.1:${m.ready?.rpcPort}`),
         txsPerSlot: this.options.txsPerSlot ?? 10,
-        bundleEvery: 3
+        bundleEvery: 3,
+        chainMined: closedLoop
       })
       await this.load.setup()
     }
@@ -173,6 +207,57 @@ export class Testnet {
       this.#cobuilder = await CobuilderDriver.start(this.config, await this.clientKey('cobuilder'), this.log)
     }
     this.beacon.addEventListener('environment', evt => { void this.#onSlot((evt as CustomEvent<{ slot: number }>).detail.slot) })
+    if (closedLoop) {
+      this.proposer = new Proposer({
+        rpc: new ChainRpc(this.anvil.url),
+        source: this.beacon,
+        candidate: async (slot, parentHash, deadline) => this.#candidateBy(slot, parentHash, deadline),
+        log: this.log,
+        onBlock: b => { this.#onBlock(b) }
+      })
+      this.proposer.start()
+    }
+  }
+
+  /** The follower's verified candidate for `slot` on `parentHash`, once it arrives or at `deadline`. */
+  async #candidateBy (slot: number, parentHash: string, deadline: number): Promise<CandidateValue | undefined> {
+    const matching = (): CandidateValue | undefined => {
+      const c = this.candidates.get(slot)
+      return c != null && `0x${toHex(c.header.parentHash)}` === parentHash.toLowerCase() ? c : undefined
+    }
+    while (matching() == null && Date.now() < deadline && !this.#stopped) {
+      await new Promise<void>(resolve => {
+        const t = setTimeout(resolve, Math.max(1, Math.min(500, deadline - Date.now())))
+        this.#waiters.push(() => { clearTimeout(t); resolve() })
+      })
+    }
+    return matching()
+  }
+
+  /** A block went on chain: one progress line, from the candidate or as a fallback. */
+  #onBlock (b: ProposedBlock): void {
+    const c = b.candidate
+    const mismatch = b.verdict?.mismatches[0]
+    if (mismatch != null) {
+      this.failure ??= `second-EVM mismatch in slot ${b.slot}: ${mismatch.field}: candidate ${mismatch.candidate}, chain ${mismatch.chain}`
+    }
+    if (b.refused?.[0] != null) {
+      this.failure ??= `slot ${b.slot}: the chain refused a transaction of the candidate: ${b.refused[0]}`
+    }
+    this.options.onProgress?.({
+      slot: b.slot,
+      from: b.from,
+      secondEvm: secondEvmWords(b),
+      leader: leaderFor(b.slot, this.n),
+      txs: c?.body.length ?? 0,
+      gas: c?.header.gasUsed ?? 0,
+      signers: c?.committeeRoster.length ?? 0,
+      committee: this.n,
+      sealLatencyMs: this.sealLatency.get(b.slot),
+      verified: c != null,
+      blockHash: b.hash,
+      blockValue: c?.blockValue ?? 0n
+    })
   }
 
   memberArgs (i: number): string[] {
@@ -248,6 +333,9 @@ export class Testnet {
       for await (const c of reader) {
         this.verifiedAt.set(c.slot, Date.now())
         this.candidates.set(c.slot, c)
+        for (const w of this.#waiters.splice(0)) { w() }
+        // in the closed loop the proposer reports each slot once its block is on chain
+        if (this.options.closedLoop !== false) { continue }
         // the sealer's log line (with its latency) may trail the candidate by a few ms
         for (let i = 0; i < 20 && !this.sealLatency.has(c.slot) && !this.#stopped; i++) {
           await new Promise(resolve => setTimeout(resolve, 50))
@@ -264,7 +352,6 @@ export class Testnet {
           blockHash: `0x${toHex(c.header.blockHash)}`,
           blockValue: c.blockValue
         })
-        for (const w of this.#waiters.splice(0)) { w() }
       }
     })()
     return reader
@@ -331,6 +418,16 @@ export class Testnet {
       hintsSent: this.hintsSent,
       hintsAccepted: this.hintsAccepted,
       simulationDivergence: this.divergence,
+      ...(this.proposer == null
+        ? {}
+        : {
+            blocksFromCommittee: this.proposer.proposed,
+            fallbackBlocks: this.proposer.fallbacks,
+            secondEvmMismatches: this.proposer.mismatches,
+            stateRootsNotCanonical: this.proposer.stateRootsDiffer,
+            blockValueWei: String(this.proposer.blocks.reduce((v, b) => v + (b.candidate?.blockValue ?? 0n), 0n))
+          }),
+      failure: this.failure,
       dir: this.#temporary ? undefined : this.dir
     }
   }
@@ -338,6 +435,7 @@ export class Testnet {
   async stop (): Promise<void> {
     if (this.#stopped) { return }
     this.#stopped = true
+    await this.proposer?.stop()
     clearTimeout(this.#loadTimer)
     for (const w of this.#waiters.splice(0)) { w() }
     await this.#cobuilder?.stop()
