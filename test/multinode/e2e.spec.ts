@@ -19,7 +19,8 @@ import { DIVERGENT_MEMBER } from '../fixtures/divergent-member.ts'
 import { scrape } from '../fixtures/metrics.ts'
 import { until } from '../fixtures/network.ts'
 import type { Config } from '../../src/config/index.ts'
-import type { TestnetOptions } from '../../src/node/index.ts'
+import type { RpcBlock } from '../../src/chain/index.ts'
+import type { ProposedBlock, TestnetOptions } from '../../src/node/index.ts'
 import type { CandidateValue } from '../../src/proto/index.ts'
 
 const hex = (b: Uint8Array): string => toHex(b)
@@ -144,12 +145,16 @@ function expectOneCandidatePerSlot (stores: Map<number, Map<number, string>>, fo
 describe('e2e: the committee as processes', function () {
   this.timeout(300_000)
 
-  it('happy path: 4 members seal ≥ 10 consecutive slots, identical everywhere, every valid transaction exactly once', async () => {
+  it('closed loop, happy path: ≥ 15 consecutive committee blocks on chain, second EVM equal on each, identical everywhere, every valid transaction mined exactly once, nonces advancing', async () => {
     let submitted = new Map<string, Uint8Array>()
     let bundled = new Map<string, Uint8Array>()
     let follower = new Map<number, CandidateValue>()
-    const stores = await withTestnet({ members: 4 }, async net => {
-      await net.waitForCandidates(12)
+    let blocks: ProposedBlock[] = []
+    let head: RpcBlock | undefined
+    let chainBlocks: RpcBlock[] = []
+    // 40 accounts: each is reused every few slots, so its nonce advances on chain
+    const stores = await withTestnet({ members: 4, loadAccounts: 40 }, async net => {
+      await net.waitForCandidates(15)
       // stop the load, then let the pool drain: until every transaction sent is in a candidate
       const load = net.stopLoad()
       expect(load).to.not.equal(undefined)
@@ -161,7 +166,43 @@ describe('e2e: the committee as processes', function () {
       follower = new Map(net.candidates)
       for (const c of follower.values()) { expect(verify(c, net.config)).to.equal(true) }
       expect(net.hintsAccepted).to.be.greaterThan(0)
+      // the block made from the last proposed candidate is the head (wait for the proposer's next turn)
+      await until(() => (net.proposer?.blocks.length ?? 0) > 0 && net.proposer?.blocks.at(-1)?.from === 'committee', 10_000, 'a committee block last')
+      const last = net.proposer?.blocks.at(-1) as ProposedBlock
+      blocks = [...net.proposer?.blocks ?? []]
+      head = await net.anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${last.number.toString(16)}`, true])
+      chainBlocks = await Promise.all(blocks.map(async b => net.anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${b.number.toString(16)}`, true])))
+      expect(net.proposer?.mismatches, net.failure).to.equal(0)
     })
+    // the chain ran on the committee's blocks: each second-EVM check equal, the last one the head
+    const fromCommittee = blocks.filter(b => b.from === 'committee')
+    expect(fromCommittee.length).to.be.at.least(15)
+    for (const b of fromCommittee) {
+      expect(b.verdict?.mismatches, `slot ${b.slot}`).to.deep.equal([])
+      expect(b.hash).to.equal(chainBlocks[blocks.indexOf(b)].hash)
+      expect(b.candidate?.header.number).to.equal(b.number)
+    }
+    expect(head?.hash).to.equal(blocks.at(-1)?.hash)
+    let chainRun = 1
+    let bestChainRun = 1
+    for (let i = 1; i < blocks.length; i++) {
+      chainRun = blocks[i].from === 'committee' && blocks[i - 1].from === 'committee' ? chainRun + 1 : 1
+      bestChainRun = Math.max(bestChainRun, chainRun)
+    }
+    expect(bestChainRun, 'consecutive committee blocks').to.be.at.least(15)
+    // every pool transaction the load sent is on chain exactly once, and senders' nonces advanced
+    const mined = new Map<string, number>()
+    for (const blk of chainBlocks) {
+      for (const t of blk.transactions as unknown as Array<{ hash: string, from: string, nonce: string }>) {
+        mined.set(t.hash, (mined.get(t.hash) ?? 0) + 1)
+      }
+    }
+    for (const h of submitted.keys()) { expect(mined.get(h), `pool transaction ${h} on chain`).to.equal(1) }
+    const nonces = new Map<string, Set<string>>()
+    for (const blk of chainBlocks) {
+      for (const t of blk.transactions as unknown as Array<{ from: string, nonce: string }>) { nonces.set(t.from, (nonces.get(t.from) ?? new Set()).add(t.nonce)) }
+    }
+    expect(Math.max(...[...nonces.values()].map(n => n.size)), 'transactions mined from one sender').to.be.at.least(3)
     const slots = [...follower.keys()].sort((a, b) => a - b)
     let run = 1
     let best = 1
@@ -186,6 +227,33 @@ describe('e2e: the committee as processes', function () {
     expect(submitted.size).to.be.greaterThan(20)
     for (const h of submitted.keys()) { expect(counts.get(h), `pool transaction ${h}`).to.equal(1) }
     for (const h of bundled.keys()) { expect(counts.get(h) ?? 0, `bundle transaction ${h}`).to.be.at.most(1) }
+  })
+
+  it('closed loop, a stalled majority: slots without a candidate get the chain\'s own fallback block, and the committee seals the next slot on top of it', async () => {
+    let blocks: ProposedBlock[] = []
+    await withTestnet({ members: 4 }, async net => {
+      await net.waitForCandidates(3)
+      // two of four frozen: no strict majority can sign until they thaw
+      const frozen = [2, 3]
+      try {
+        for (const i of frozen) { net.members[i].kill('SIGSTOP') }
+        await until(() => (net.proposer?.fallbacks ?? 0) >= 1, 20_000, 'a fallback block')
+      } finally {
+        for (const i of frozen) { net.members[i].kill('SIGCONT') }
+      }
+      const onFallback = (): boolean => {
+        const b = net.proposer?.blocks ?? []
+        return b.some((x, i) => x.from === 'fallback' && b[i + 1]?.from === 'committee')
+      }
+      await until(onFallback, 30_000, 'a committee block on a fallback block')
+      blocks = [...net.proposer?.blocks ?? []]
+      expect(net.proposer?.mismatches, net.failure).to.equal(0)
+    })
+    const i = blocks.findIndex((x, k) => x.from === 'fallback' && blocks[k + 1]?.from === 'committee')
+    const after = blocks[i + 1]
+    expect(after.candidate?.header.parentHash, 'the next candidate builds on the fallback block').to.deep.equal(fromHex(blocks[i].hash))
+    expect(after.verdict?.mismatches).to.deep.equal([])
+    expect(blocks[i].number + 1).to.equal(after.number)
   })
 
   it('leader crash: SIGKILL a leader right after it opens its slot; the survivors keep sealing their own slots, the dead leader\'s are skipped, no slot gets two candidates', async function () {

@@ -52,6 +52,11 @@ export interface TestnetOptions {
   out?: string
   txsPerSlot?: number
   /**
+   * accounts the load signs from (default 1024, and 256 token holders): fewer make the closed loop
+   * reuse each sooner, so nonces advance (and now and then a transaction is replaced)
+   */
+  loadAccounts?: number
+  /**
    * Programs to run in place of the atelier CLI for some members (each run as `<entry> node <args>`):
    * how tests run a member with a faulty image. Production testnets leave it unset.
    */
@@ -192,7 +197,9 @@ export class Testnet {
         targets: () => this.members.filter(m => m.running && m.ready?.rpcPort != null).map(m => `http://127.0.0.1:${m.ready?.rpcPort}`),
         txsPerSlot: this.options.txsPerSlot ?? 10,
         bundleEvery: 3,
-        chainMined: closedLoop
+        chainMined: closedLoop,
+        fundBatch: this.options.loadAccounts,
+        holders: this.options.loadAccounts == null ? undefined : Math.max(1, Math.floor(this.options.loadAccounts / 4))
       })
       await this.load.setup()
     }
