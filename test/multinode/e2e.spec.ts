@@ -18,8 +18,8 @@ import { TestTdProvider } from '../../src/testing/index.ts'
 import { DIVERGENT_MEMBER } from '../fixtures/divergent-member.ts'
 import { scrape } from '../fixtures/metrics.ts'
 import { until } from '../fixtures/network.ts'
-import type { Config } from '../../src/config/index.ts'
 import type { RpcBlock } from '../../src/chain/index.ts'
+import type { Config } from '../../src/config/index.ts'
 import type { ProposedBlock, TestnetOptions } from '../../src/node/index.ts'
 import type { CandidateValue } from '../../src/proto/index.ts'
 
@@ -142,6 +142,42 @@ function expectOneCandidatePerSlot (stores: Map<number, Map<number, string>>, fo
   for (const [slot, set] of bySlot) { expect(set.size, `slot ${slot}`).to.equal(1) }
 }
 
+/**
+ * The chain ran on the committee's blocks: each second-EVM check equal, the last one the head, every
+ * pool transaction the load sent on chain exactly once, senders' nonces advancing.
+ */
+function expectChainRanOnCommittee (blocks: ProposedBlock[], chainBlocks: RpcBlock[], head: RpcBlock | undefined, submitted: Map<string, Uint8Array>): void {
+  // the chain ran on the committee's blocks: each second-EVM check equal, the last one the head
+  const fromCommittee = blocks.filter(b => b.from === 'committee')
+  expect(fromCommittee.length).to.be.at.least(15)
+  for (const b of fromCommittee) {
+    expect(b.verdict?.mismatches, `slot ${b.slot}`).to.deep.equal([])
+    expect(b.hash).to.equal(chainBlocks[blocks.indexOf(b)].hash)
+    expect(b.candidate?.header.number).to.equal(b.number)
+  }
+  expect(head?.hash).to.equal(blocks.at(-1)?.hash)
+  let chainRun = 1
+  let bestChainRun = 1
+  for (let i = 1; i < blocks.length; i++) {
+    chainRun = blocks[i].from === 'committee' && blocks[i - 1].from === 'committee' ? chainRun + 1 : 1
+    bestChainRun = Math.max(bestChainRun, chainRun)
+  }
+  expect(bestChainRun, 'consecutive committee blocks').to.be.at.least(15)
+  // every pool transaction the load sent is on chain exactly once, and senders' nonces advanced
+  const mined = new Map<string, number>()
+  for (const blk of chainBlocks) {
+    for (const t of blk.transactions as unknown as Array<{ hash: string, from: string, nonce: string }>) {
+      mined.set(t.hash, (mined.get(t.hash) ?? 0) + 1)
+    }
+  }
+  for (const h of submitted.keys()) { expect(mined.get(h), `pool transaction ${h} on chain`).to.equal(1) }
+  const nonces = new Map<string, Set<string>>()
+  for (const blk of chainBlocks) {
+    for (const t of blk.transactions as unknown as Array<{ from: string, nonce: string }>) { nonces.set(t.from, (nonces.get(t.from) ?? new Set()).add(t.nonce)) }
+  }
+  expect(Math.max(...[...nonces.values()].map(n => n.size)), 'transactions mined from one sender').to.be.at.least(3)
+}
+
 describe('e2e: the committee as processes', function () {
   this.timeout(300_000)
 
@@ -174,35 +210,7 @@ describe('e2e: the committee as processes', function () {
       chainBlocks = await Promise.all(blocks.map(async b => net.anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${b.number.toString(16)}`, true])))
       expect(net.proposer?.mismatches, net.failure).to.equal(0)
     })
-    // the chain ran on the committee's blocks: each second-EVM check equal, the last one the head
-    const fromCommittee = blocks.filter(b => b.from === 'committee')
-    expect(fromCommittee.length).to.be.at.least(15)
-    for (const b of fromCommittee) {
-      expect(b.verdict?.mismatches, `slot ${b.slot}`).to.deep.equal([])
-      expect(b.hash).to.equal(chainBlocks[blocks.indexOf(b)].hash)
-      expect(b.candidate?.header.number).to.equal(b.number)
-    }
-    expect(head?.hash).to.equal(blocks.at(-1)?.hash)
-    let chainRun = 1
-    let bestChainRun = 1
-    for (let i = 1; i < blocks.length; i++) {
-      chainRun = blocks[i].from === 'committee' && blocks[i - 1].from === 'committee' ? chainRun + 1 : 1
-      bestChainRun = Math.max(bestChainRun, chainRun)
-    }
-    expect(bestChainRun, 'consecutive committee blocks').to.be.at.least(15)
-    // every pool transaction the load sent is on chain exactly once, and senders' nonces advanced
-    const mined = new Map<string, number>()
-    for (const blk of chainBlocks) {
-      for (const t of blk.transactions as unknown as Array<{ hash: string, from: string, nonce: string }>) {
-        mined.set(t.hash, (mined.get(t.hash) ?? 0) + 1)
-      }
-    }
-    for (const h of submitted.keys()) { expect(mined.get(h), `pool transaction ${h} on chain`).to.equal(1) }
-    const nonces = new Map<string, Set<string>>()
-    for (const blk of chainBlocks) {
-      for (const t of blk.transactions as unknown as Array<{ from: string, nonce: string }>) { nonces.set(t.from, (nonces.get(t.from) ?? new Set()).add(t.nonce)) }
-    }
-    expect(Math.max(...[...nonces.values()].map(n => n.size)), 'transactions mined from one sender').to.be.at.least(3)
+    expectChainRanOnCommittee(blocks, chainBlocks, head, submitted)
     const slots = [...follower.keys()].sort((a, b) => a - b)
     let run = 1
     let best = 1
