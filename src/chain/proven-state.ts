@@ -22,6 +22,7 @@ import { headerHash } from './header-hash.ts'
 import { memoized, remember } from './memo.ts'
 import { accessedState } from './parent-state.ts'
 import { collapseSibling, keyUnder, MAX_CRAFTED_NIBBLES } from './trie-collapse.ts'
+import { reachableNodes } from './warm-state.ts'
 import type { CallShape } from './parent-state.ts'
 import type { ChainRpc } from './rpc-client.ts'
 import type { RpcBlock } from './types.ts'
@@ -81,6 +82,8 @@ export class ProvenParent {
    * roots (summed over the simulations on this parent)
    */
   readonly timings = { proofMs: 0, rootMs: 0 }
+  /** the parent started from a predecessor's post-state (warm-state.ts): reads try its nodes first */
+  warm = false
   #proofsInFlight = 0
   #proofsSince = 0
   readonly #accounts = new Map<string, Promise<Account | undefined>>()
@@ -122,12 +125,25 @@ export class ProvenParent {
     return nodeTrie(this.nodes, root)
   }
 
+  /**
+   * Starts this parent from a predecessor's post-state: `nodes` are hash-linked to this parent's
+   * state root (warm-state.ts), so what they hold needs no proof.
+   */
+  seed (nodes: Map<string, Uint8Array>): void {
+    for (const [k, v] of nodes) { this.nodes.set(k, v) }
+    this.warm = true
+  }
+
   /** The proven account (undefined: proven absent). */
   async account (address: string): Promise<Account | undefined> {
     const key = lower(address)
     if (!this.#accounts.has(key)) {
-      // sets the account's entry before it awaits anything
-      this.#proofs([[key, []]]).catch(() => {})
+      if (this.warm) {
+        remember(this.#accounts, key, this.#held(key, []).then(async held => held ? this.#readAccount(key) : this.#proveAccount(key)))
+      } else {
+        // sets the account's entry before it awaits anything
+        this.#proofs([[key, []]]).catch(() => {})
+      }
     }
     return this.#accounts.get(key) as Promise<Account | undefined>
   }
@@ -135,13 +151,41 @@ export class ProvenParent {
   /** Ensures the storage slot is proven (the value is then read from the trie). */
   async storage (address: string, slot: string): Promise<void> {
     const key = `${lower(address)}:${slotKey(slot)}`
-    return memoized(this.#storage, key, async () => this.#proofs([[lower(address), [slotKey(slot)]]]))
+    return memoized(this.#storage, key, async () => {
+      if (this.warm && await this.#held(lower(address), [slotKey(slot)])) { return }
+      await this.#proofs([[lower(address), [slotKey(slot)]]])
+    })
   }
 
   /** Ensures the account's code is held, checked against its proven code hash. */
   async code (address: string): Promise<void> {
     const key = lower(address)
     return memoized(this.#code, key, async () => this.#fetchCode(key))
+  }
+
+  async #readAccount (address: string): Promise<Account | undefined> {
+    const rlp = await this.#accountTrie.get(hexToBytes(address as `0x${string}`), true)
+    return rlp == null ? undefined : createAccountFromRLP(rlp)
+  }
+
+  async #proveAccount (address: string): Promise<Account | undefined> {
+    // the account's entry is this very promise: #proofs verifies and adds the nodes, then it is read
+    await this.#proofs([[address, []]])
+    return this.#readAccount(address)
+  }
+
+  /** Whether the held nodes answer the account and these slots (a missing node on the path: no). */
+  async #held (address: string, slots: string[]): Promise<boolean> {
+    try {
+      const rlp = await this.#accountTrie.get(hexToBytes(address as `0x${string}`), true)
+      if (slots.length === 0) { return true }
+      const root = rlp == null ? KECCAK256_RLP : createAccountFromRLP(rlp).storageRoot
+      const trie = this.trie(root)
+      for (const slot of slots) { await trie.get(hexToBytes(slot as `0x${string}`), true) }
+      return true
+    } catch {
+      return false
+    }
   }
 
   /** Proves, in one batch, the accounts and slots not proven yet (a warm-up: reads never depend on it). */
@@ -154,6 +198,12 @@ export class ProvenParent {
       const k = slotKey(s)
       if (this.#storage.has(`${lower(a)}:${k}`)) { continue }
       wanted.set(lower(a), (wanted.get(lower(a)) ?? new Set()).add(k))
+    }
+    if (this.warm) {
+      // what the predecessor's post-state holds needs no proof
+      for (const [a, keys] of [...wanted]) {
+        if (await this.#held(a, [...keys])) { wanted.delete(a) }
+      }
     }
     if (wanted.size === 0) { return }
     const p = this.#proofs([...wanted].map(([a, keys]) => [a, [...keys]]))
@@ -233,6 +283,7 @@ export class ProvenParent {
   async #fetchCode (address: string): Promise<void> {
     const account = await this.account(address)
     if (account == null || !account.isContract()) { return }
+    if (this.nodes.has(bytesToUnprefixedHex(concatBytes(CODEHASH_PREFIX, account.codeHash)))) { return }
     this.requests++
     const code = hexToBytes(await this.rpc.call<string>('eth_getCode', [address, this.blockId]) as `0x${string}`)
     if (bytesToHex(keccak256(code)) !== bytesToHex(account.codeHash)) {
@@ -340,23 +391,48 @@ function decodeRlpBytes (value: Uint8Array): Uint8Array {
 }
 
 /** A few recent parents, by hash: a reorg at a height never serves another block's state. */
+export interface ProvenParentCacheOptions {
+  /** parents held (default 4) */
+  max?: number
+  /** a parent was opened: `warm` from a predecessor's post-state, `proofs` from the chain RPC alone */
+  onOpen?(path: 'warm' | 'proofs'): void
+}
+
 export class ProvenParentCache {
   readonly #rpc: ChainRpc
+  readonly #o: ProvenParentCacheOptions
   readonly #parents: LRUCache<string, Promise<ProvenParent>>
+  readonly #opened: LRUCache<string, ProvenParent>
 
-  constructor (rpc: ChainRpc, max = 4) {
+  constructor (rpc: ChainRpc, options: ProvenParentCacheOptions = {}) {
     this.#rpc = rpc
-    this.#parents = new LRUCache({ max })
+    this.#o = options
+    this.#parents = new LRUCache({ max: options.max ?? 4 })
+    this.#opened = new LRUCache({ max: options.max ?? 4 })
   }
 
   async get (parentHash: string): Promise<ProvenParent> {
     const key = lower(parentHash)
     let p = this.#parents.get(key)
     if (p == null) {
-      p = ProvenParent.open(this.#rpc, key)
+      p = this.#open(key)
       this.#parents.set(key, p)
       p.catch(() => { if (this.#parents.get(key) === p) { this.#parents.delete(key) } })
     }
     return p
+  }
+
+  /**
+   * Opens a parent; when a held parent's simulation wrote this one's state root (the committee's own
+   * block went on chain), it starts from that post-state instead of proofs.
+   */
+  async #open (key: string): Promise<ProvenParent> {
+    const parent = await ProvenParent.open(this.#rpc, key)
+    const root = bytesToUnprefixedHex(parent.stateRoot)
+    const donor = [...this.#opened.values()].find(d => d.nodes.has(root))
+    if (donor != null) { parent.seed(reachableNodes(donor.nodes, parent.stateRoot)) }
+    this.#opened.set(key, parent)
+    this.#o.onOpen?.(donor != null ? 'warm' : 'proofs')
+    return parent
   }
 }

@@ -124,7 +124,12 @@ export class MemberNode extends EventTarget {
     this.topics = gossipTopicNames(o.config.lattice, o.config.signature(), o.config.rulesTag())
     this.log = (o.logger ?? silentLogger).child({ member: index })
     this.#rpc = new ChainRpc(o.config.chainRpc, { timeoutMs: o.config.tuning.rpcTimeoutMs })
-    this.#parents = new ProvenParentCache(this.#rpc)
+    this.#parents = new ProvenParentCache(this.#rpc, {
+      onOpen: path => {
+        this.metrics.parentStateOpened.inc({ path })
+        this.log.debug('parent-state-opened', { path })
+      }
+    })
     this.#upstream = new Upstream({
       pool: this.pool,
       rules: () => this.rules,

@@ -93,6 +93,8 @@ export interface SlotProgress {
   blockValue: bigint
 }
 
+const round2 = (x: number): number => Math.round(x * 100) / 100
+
 /** The second-EVM verdict on a committee block, for the slot's line. */
 function secondEvmWords (b: ProposedBlock): string | undefined {
   if (b.verdict == null) { return undefined }
@@ -115,6 +117,8 @@ export class Testnet {
   /** the sealer's own simulation time, ms */
   readonly simulationMs = new Map<number, number>()
   divergence = 0
+  /** parent states the members opened, by path (their debug logs) */
+  readonly parentStates = { warm: 0, proofs: 0 }
   /** the first second-EVM mismatch, in words: the closed loop's run has failed */
   failure?: string
   anvil!: Anvil
@@ -307,6 +311,8 @@ export class Testnet {
     } else if (line.event === 'slot-sealed' && line.sealer === 'self' && typeof line.slot === 'number') {
       if (typeof line.latencyMs === 'number') { this.sealLatency.set(line.slot, line.latencyMs) }
       if (typeof line.simulationMs === 'number') { this.simulationMs.set(line.slot, line.simulationMs) }
+    } else if (line.event === 'parent-state-opened' && (line.path === 'warm' || line.path === 'proofs')) {
+      this.parentStates[line.path]++
     } else if (line.event === 'simulation-divergence') {
       this.divergence++
     } else if (line.level === 'error') {
@@ -432,6 +438,7 @@ export class Testnet {
             fallbackBlocks: this.proposer.fallbacks,
             secondEvmMismatches: this.proposer.mismatches,
             stateRootsNotCanonical: this.proposer.stateRootsDiffer,
+            warmParentShare: round2(this.parentStates.warm / Math.max(1, this.parentStates.warm + this.parentStates.proofs)),
             blockValueWei: String(this.proposer.blocks.reduce((v, b) => v + (b.candidate?.blockValue ?? 0n), 0n))
           }),
       failure: this.failure,
