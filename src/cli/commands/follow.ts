@@ -1,4 +1,4 @@
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
 import { Atelier, loadConfigFile, readClientTicket } from '../../node/index.ts'
 import { candidateSummary } from '../../p2p/index.ts'
 
@@ -9,7 +9,8 @@ export function followCommand (): Command {
     .requiredOption('--ticket <file>', 'reader ticket file { identity, jwt }')
     .requiredOption('--bootstrap <ma...>', 'members\' public-plane multiaddrs')
     .option('--from-slot <n>', 'first slot to yield', '0')
-    .action(async (opts: { config: string, ticket: string, bootstrap: string[], fromSlot: string }) => {
+    .addOption(new Option('--format <format>', 'summary: slot, hashes, counts; engine: the engine_newPayloadV4 parameters (Engine API JSON)').choices(['summary', 'engine']).default('summary'))
+    .action(async (opts: { config: string, ticket: string, bootstrap: string[], fromSlot: string, format: 'summary' | 'engine' }) => {
       const config = await loadConfigFile(opts.config)
       const { privateKey, jwt } = await readClientTicket(opts.ticket)
       const abort = new AbortController()
@@ -25,7 +26,7 @@ export function followCommand (): Command {
         onInvalid: reason => { process.stderr.write(JSON.stringify({ event: 'dropped', reason }) + '\n') }
       })
       for await (const c of reader) {
-        process.stdout.write(JSON.stringify(candidateSummary(c)) + '\n')
+        process.stdout.write(JSON.stringify(opts.format === 'engine' ? c.toExecutionPayload() : candidateSummary(c)) + '\n')
       }
     })
 }
