@@ -71,7 +71,7 @@ describe('proto: the Engine API export of a candidate', () => {
     const block = await createBlockFromExecutionPayload({ ...p.executionPayload, parentBeaconBlockRoot: p.parentBeaconBlockRoot, requestsHash: `0x${toHex(requestsHash)}` }, { common })
     expect(toHex(block.hash())).to.equal(toHex(candidate.header.blockHash))
     // one wrong field, and the hash no longer matches
-    const altered = { ...p.executionPayload, gasUsed: '0x1', parentBeaconBlockRoot: p.parentBeaconBlockRoot, requestsHash: `0x${toHex(requestsHash)}` as `0x${string}` }
+    const altered = { ...p.executionPayload, gasUsed: '0x1' as const, parentBeaconBlockRoot: p.parentBeaconBlockRoot, requestsHash: `0x${toHex(requestsHash)}` as `0x${string}` }
     let refused = false
     try { await createBlockFromExecutionPayload(altered, { common }) } catch { refused = true }
     expect(refused).to.equal(true)

@@ -2,7 +2,7 @@
  * End-to-end: members as separate `atelier node` processes on a real anvil, with the testnet's
  * co-builder, load generator and follower. Each scenario runs its own testnet.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -15,6 +15,7 @@ import { NodeStore, Testnet } from '../../src/node/index.ts'
 import { MemberEvidenceSource, Plane, policyFromConfig, Reader } from '../../src/p2p/index.ts'
 import { decodeMessage, encodeMessage, equalBytes, fromHex, toHex } from '../../src/proto/index.ts'
 import { TestTdProvider } from '../../src/testing/index.ts'
+import { Anvil } from '../fixtures/anvil.ts'
 import { DIVERGENT_MEMBER } from '../fixtures/divergent-member.ts'
 import { scrape } from '../fixtures/metrics.ts'
 import { until } from '../fixtures/network.ts'
@@ -237,31 +238,46 @@ describe('e2e: the committee as processes', function () {
     for (const h of bundled.keys()) { expect(counts.get(h) ?? 0, `bundle transaction ${h}`).to.be.at.most(1) }
   })
 
-  it('closed loop, a stalled majority: slots without a candidate get the chain\'s own fallback block, and the committee seals the next slot on top of it', async () => {
+  it('closed loop on the user\'s own anvil (--chain-rpc), a stalled majority: slots without a candidate get the chain\'s own fallback block, and the committee seals the next slot on top of it; --out keeps each slot', async () => {
     let blocks: ProposedBlock[] = []
-    await withTestnet({ members: 4 }, async net => {
-      await net.waitForCandidates(3)
-      // two of four frozen: no strict majority can sign until they thaw
-      const frozen = [2, 3]
-      try {
-        for (const i of frozen) { net.members[i].kill('SIGSTOP') }
-        await until(() => (net.proposer?.fallbacks ?? 0) >= 1, 20_000, 'a fallback block')
-      } finally {
-        for (const i of frozen) { net.members[i].kill('SIGCONT') }
+    let files: string[] = []
+    // the user's anvil: automining, FIFO order; the testnet switches it to mining on demand
+    const own = await Anvil.start({ order: 'fifo', timestamp: Math.floor(Date.now() / 1000) })
+    try {
+      await withTestnet({ members: 4, chainRpc: own.url }, async net => {
+        await net.waitForCandidates(3)
+        // two of four frozen: no strict majority can sign until they thaw
+        const frozen = [2, 3]
+        try {
+          for (const i of frozen) { net.members[i].kill('SIGSTOP') }
+          await until(() => (net.proposer?.fallbacks ?? 0) >= 1, 20_000, 'a fallback block')
+        } finally {
+          for (const i of frozen) { net.members[i].kill('SIGCONT') }
+        }
+        const onFallback = (): boolean => {
+          const b = net.proposer?.blocks ?? []
+          return b.some((x, i) => x.from === 'fallback' && b[i + 1]?.from === 'committee')
+        }
+        await until(onFallback, 30_000, 'a committee block on a fallback block')
+        blocks = [...net.proposer?.blocks ?? []]
+        expect(net.proposer?.mismatches, net.failure).to.equal(0)
+        const written = async (): Promise<boolean> => {
+        const have = new Set(await readdir(join(net.dir, 'slots')).catch(() => []))
+        return blocks.every(b => have.has(`${b.slot}.chain-block.json`) && (b.from === 'fallback' || have.has(`${b.slot}.candidate.ssz`)))
       }
-      const onFallback = (): boolean => {
-        const b = net.proposer?.blocks ?? []
-        return b.some((x, i) => x.from === 'fallback' && b[i + 1]?.from === 'committee')
-      }
-      await until(onFallback, 30_000, 'a committee block on a fallback block')
-      blocks = [...net.proposer?.blocks ?? []]
-      expect(net.proposer?.mismatches, net.failure).to.equal(0)
-    })
+      await until(written, 5000, 'every slot\'s files')
+        files = await readdir(join(net.dir, 'slots'))
+      })
+    } finally {
+      await own.stop()
+    }
     const i = blocks.findIndex((x, k) => x.from === 'fallback' && blocks[k + 1]?.from === 'committee')
     const after = blocks[i + 1]
     expect(after.candidate?.header.parentHash, 'the next candidate builds on the fallback block').to.deep.equal(fromHex(blocks[i].hash))
     expect(after.verdict?.mismatches).to.deep.equal([])
     expect(blocks[i].number + 1).to.equal(after.number)
+    expect(files).to.include.members([`${blocks[i].slot}.chain-block.json`, `${after.slot}.chain-block.json`, `${after.slot}.candidate.json`, `${after.slot}.candidate.ssz`])
+    expect(files).to.not.include(`${blocks[i].slot}.candidate.json`)
   })
 
   it('leader crash: SIGKILL a leader right after it opens its slot; the survivors keep sealing their own slots, the dead leader\'s are skipped, no slot gets two candidates', async function () {

@@ -9,6 +9,7 @@ interface TestnetCliOptions {
   json?: boolean
   out?: string
   txsPerSlot: string
+  chainRpc?: string
 }
 
 function progressLine (p: SlotProgress): string {
@@ -29,7 +30,8 @@ export function testnetCommand (): Command {
     .option('--block-time <s>', 'seconds per slot (anvil block time)', '2')
     .option('--txs-per-slot <n>', 'load: transactions submitted per slot', '10')
     .option('--json', 'print a machine-readable summary (no progress lines)')
-    .option('--out <dir>', 'keep the config, keys, logs and every candidate (SSZ and JSON) here')
+    .option('--out <dir>', 'keep the config, keys, logs, every candidate (SSZ and JSON) and, per slot, the candidate and the chain\'s block here')
+    .option('--chain-rpc <url>', 'drive a chain you run (an anvil started with --order fifo) instead of starting one')
     .action(async (opts: TestnetCliOptions) => {
       const members = Number(opts.members)
       const blockTime = Number(opts.blockTime)
@@ -47,6 +49,7 @@ export function testnetCommand (): Command {
         blockTime,
         out: opts.out,
         txsPerSlot: Number(opts.txsPerSlot),
+        chainRpc: opts.chainRpc,
         logger: createLogger({ format: 'pretty', level: 'warn' }),
         onProgress: p => {
           say(progressLine(p))

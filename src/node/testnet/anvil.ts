@@ -42,7 +42,65 @@ export interface AnvilOptions {
   accounts?: number
 }
 
-export class Anvil {
+/** A development chain the testnet drives: its JSON-RPC URL, calls to it, and letting it go. */
+export interface DevChain {
+  readonly url: string
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>
+  stop(): Promise<void>
+}
+
+/** One JSON-RPC call; an error answer throws with the method named. */
+export async function jsonRpc<T = unknown> (url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(10_000)
+  })
+  const json = await res.json() as { result?: T, error?: { message: string } }
+  if (json.error != null) {
+    throw new Error(`${method}: ${json.error.message}`)
+  }
+  return json.result as T
+}
+
+/**
+ * A chain the user already runs (`atelier testnet --chain-rpc URL`): an anvil, or a node with anvil's
+ * cheatcodes. It is switched to mining on demand (`evm_setAutomine false`, no interval) so the
+ * proposer decides every block; it must order its pool first in, first out (anvil `--order fifo`),
+ * or the second-EVM check reports the first transaction out of place. Stopping leaves it running.
+ */
+export class ExternalChain implements DevChain {
+  readonly url: string
+
+  private constructor (url: string) {
+    this.url = url
+  }
+
+  static async connect (url: string): Promise<ExternalChain> {
+    const chain = new ExternalChain(url)
+    try {
+      await chain.rpc('eth_chainId')
+    } catch (err) {
+      throw new Error(`the chain at ${url} does not answer JSON-RPC: ${(err as Error).message}`)
+    }
+    try {
+      await chain.rpc('evm_setAutomine', [false])
+      await chain.rpc('evm_setIntervalMining', [0])
+    } catch (err) {
+      throw new Error(`the chain at ${url} cannot be told when to mine (it needs anvil's evm_setAutomine and evm_setIntervalMining): ${(err as Error).message}`)
+    }
+    return chain
+  }
+
+  async rpc<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
+    return jsonRpc<T>(this.url, method, params)
+  }
+
+  async stop (): Promise<void> {}
+}
+
+export class Anvil implements DevChain {
   readonly url: string
   readonly port: number
   readonly #child: ChildProcess
@@ -84,17 +142,7 @@ export class Anvil {
   }
 
   async rpc<T = unknown>(method: string, params: unknown[] = []): Promise<T> {
-    const res = await fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-      signal: AbortSignal.timeout(10_000)
-    })
-    const json = await res.json() as { result?: T, error?: { message: string } }
-    if (json.error != null) {
-      throw new Error(`${method}: ${json.error.message}`)
-    }
-    return json.result as T
+    return jsonRpc<T>(this.url, method, params)
   }
 
   async stop (): Promise<void> {

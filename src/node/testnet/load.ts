@@ -17,7 +17,7 @@ import { bytesToHex } from '@ethereumjs/util'
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { makeCommon } from '../../core/index.ts'
 import { Workload } from '../workload/workload.ts'
-import type { Anvil } from './anvil.ts'
+import type { DevChain } from './anvil.ts'
 import type { ChainInfo } from '../../chain/index.ts'
 
 /** anvil's first default account (test mnemonic): public, local chains only */
@@ -25,7 +25,7 @@ const ANVIL_DEPLOYER = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d
 const FUNDING = '0x56bc75e2d63100000'
 
 export interface LoadOptions {
-  anvil: Anvil
+  anvil: DevChain
   chain: ChainInfo
   /** members' ingestion JSON-RPC URLs */
   targets(): string[]

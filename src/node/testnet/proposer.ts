@@ -39,6 +39,8 @@ export interface ProposedBlock {
   number: number
   hash: string
   from: 'committee' | 'fallback'
+  /** the chain's block, as eth_getBlockByNumber gives it */
+  chainBlock: ChainBlock
   candidate?: CandidateValue
   verdict?: SecondEvmVerdict
   /** a transaction of the candidate's the chain refused (then the check fails too) */
@@ -119,7 +121,7 @@ export class Proposer {
       for (const m of verdict.mismatches) { this.#log.error('second-evm-mismatch', { slot: env.slot, field: m.field, candidate: m.candidate, chain: m.chain }) }
       for (const r of refused) { this.#log.error('second-evm-mismatch', { slot: env.slot, field: 'transaction refused by the chain', message: r }) }
     }
-    return { slot: env.slot, number: Number(BigInt(block.number)), hash: block.hash, from: 'committee', candidate: c, verdict, refused }
+    return { slot: env.slot, number: Number(BigInt(block.number)), hash: block.hash, from: 'committee', chainBlock: block, candidate: c, verdict, refused }
   }
 
   /** No candidate by the deadline: the chain builds the block itself (from its own, empty, pool). */
@@ -131,6 +133,6 @@ export class Proposer {
     const block = await rpc.call<ChainBlock>('eth_getBlockByNumber', ['latest', false])
     this.fallbacks++
     this.#log.warn('fallback-block', { slot: env.slot, number: Number(BigInt(block.number)) })
-    return { slot: env.slot, number: Number(BigInt(block.number)), hash: block.hash, from: 'fallback' }
+    return { slot: env.slot, number: Number(BigInt(block.number)), hash: block.hash, from: 'fallback', chainBlock: block }
   }
 }

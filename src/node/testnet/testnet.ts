@@ -14,10 +14,10 @@ import { join } from 'node:path'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
 import { leaderFor } from '../../machine/index.ts'
 import { Reader } from '../../p2p/index.ts'
-import { encodeMessage, toHex } from '../../proto/index.ts'
+import { encodeMessage, toExecutionPayload, toHex } from '../../proto/index.ts'
 import { candidateToJson } from '../candidate-file.ts'
 import { silentLogger } from '../log.ts'
-import { Anvil } from './anvil.ts'
+import { Anvil, ExternalChain } from './anvil.ts'
 import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
 import { LoadGenerator } from './load.ts'
@@ -30,6 +30,7 @@ import type { Config, ConfigJson } from '../../config/index.ts'
 import type { TestTd } from '../../enclave/testing.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
+import type { DevChain } from './anvil.ts'
 import type { LogLine } from './member-process.ts'
 import type { ProposedBlock } from './proposer.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -48,6 +49,8 @@ export interface TestnetOptions {
    * anvil mines on its own every `blockTime` and the committee's blocks are thrown away
    */
   closedLoop?: boolean
+  /** a chain the user runs (an anvil started with `--order fifo`) instead of a new anvil (closed loop only) */
+  chainRpc?: string
   /** keep everything here instead of a temporary directory */
   out?: string
   txsPerSlot?: number
@@ -121,7 +124,8 @@ export class Testnet {
   readonly parentStates = { warm: 0, proofs: 0 }
   /** the first second-EVM mismatch, in words: the closed loop's run has failed */
   failure?: string
-  anvil!: Anvil
+  /** the chain: the testnet's own anvil, or the user's (`chainRpc`) */
+  anvil!: DevChain
   beacon!: BeaconEventSource
   proposer?: Proposer
   chain!: ChainInfo
@@ -180,7 +184,12 @@ export class Testnet {
     const blockTime = this.options.blockTime ?? 1
     const closedLoop = this.options.closedLoop !== false
     // the closed loop: anvil mines only when the proposer tells it to, taking transactions in arrival order
-    this.anvil = await Anvil.start(closedLoop ? { noMining: true, order: 'fifo', timestamp: Math.floor(Date.now() / 1000) } : { blockTime })
+    if (this.options.chainRpc != null && !closedLoop) {
+      throw new Error('--chain-rpc drives the given chain: it needs the closed loop')
+    }
+    this.anvil = this.options.chainRpc != null
+      ? await ExternalChain.connect(this.options.chainRpc)
+      : await Anvil.start(closedLoop ? { noMining: true, order: 'fifo', timestamp: Math.floor(Date.now() / 1000) } : { blockTime })
     this.chain = await detectChainInfo(new ChainRpc(this.anvil.url))
     const chainRpc = this.options.memberChainRpc == null ? this.anvil.url : await this.options.memberChainRpc(this.anvil.url)
     // the config pins the rules anvil runs: they enter ATELIER_ROOT, and every member checks them at start
@@ -247,6 +256,9 @@ export class Testnet {
 
   /** A block went on chain: one progress line, from the candidate or as a fallback. */
   #onBlock (b: ProposedBlock): void {
+    if (this.options.out != null) {
+      this.#writeSlot(b).catch(err => { this.log.warn('slot-write-failed', { slot: b.slot, message: (err as Error).message }) })
+    }
     const c = b.candidate
     const mismatch = b.verdict?.mismatches[0]
     if (mismatch != null) {
@@ -411,6 +423,20 @@ export class Testnet {
         this.#waiters.push(() => { clearTimeout(t); resolve() })
       })
     }
+  }
+
+  /**
+   * `--out`: per slot, the candidate (SSZ, and JSON with every header field in hex: the Engine API's
+   * `engine_newPayloadV4` parameters) and the chain's block for that number, in `<dir>/slots`.
+   */
+  async #writeSlot (b: ProposedBlock): Promise<void> {
+    const out = join(this.dir, 'slots')
+    await mkdir(out, { recursive: true })
+    if (b.candidate != null) {
+      await writeFile(join(out, `${b.slot}.candidate.ssz`), encodeMessage('Candidate', b.candidate))
+      await writeFile(join(out, `${b.slot}.candidate.json`), JSON.stringify({ slot: b.slot, ...toExecutionPayload(b.candidate) }, null, 2) + '\n')
+    }
+    await writeFile(join(out, `${b.slot}.chain-block.json`), JSON.stringify({ slot: b.slot, from: b.from, block: b.chainBlock }, null, 2) + '\n')
   }
 
   /** Writes every verified candidate as SSZ and JSON into `<dir>/candidates`. */
