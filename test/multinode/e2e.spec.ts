@@ -262,10 +262,10 @@ describe('e2e: the committee as processes', function () {
         blocks = [...net.proposer?.blocks ?? []]
         expect(net.proposer?.mismatches, net.failure).to.equal(0)
         const written = async (): Promise<boolean> => {
-        const have = new Set(await readdir(join(net.dir, 'slots')).catch(() => []))
-        return blocks.every(b => have.has(`${b.slot}.chain-block.json`) && (b.from === 'fallback' || have.has(`${b.slot}.candidate.ssz`)))
-      }
-      await until(written, 5000, 'every slot\'s files')
+          const have = new Set(await readdir(join(net.dir, 'slots')).catch(() => []))
+          return blocks.every(b => have.has(`${b.slot}.chain-block.json`) && (b.from === 'fallback' || have.has(`${b.slot}.candidate.ssz`)))
+        }
+        await until(written, 5000, 'every slot\'s files')
         files = await readdir(join(net.dir, 'slots'))
       })
     } finally {
