@@ -1,100 +1,44 @@
 /**
- * The one-command local testnet: anvil on loopback, a beacon-API event source following its head
- * (beacon-source.ts: the slots and their payload attributes), a software test TD, keys, tickets and
- * a config for N members, the members as separate `atelier node` processes, a co-builder sending
- * hints, a load generator and a follower (light subscriber) that verifies every candidate.
+ * The one-command local testnet, the closed loop by default: anvil on loopback mining only what the
+ * proposer gives it, the testnet's consensus layer (beacon-source.ts announces each slot's payload
+ * attributes, proposer.ts puts each sealed candidate on chain and checks it with a second EVM), a
+ * software test TD, keys, tickets and a config for N members, the members as separate `atelier node`
+ * processes, a co-builder sending hints, a load generator and a follower (light subscriber) that
+ * verifies every candidate.
  *
- * This file is the run's lifecycle (members, follower, the load's and hints' timing, key rotation);
- * provisioning, the co-builder and the run's figures live beside it. It stays a little past 300 lines
- * while the follower and the lifecycle share the candidates they wait on.
+ * This file is the run's lifecycle (chain, members, follower, proposer, the load's and hints' timing,
+ * key rotation, the summary); provisioning, the co-builder, the follower, the proposer, the files and
+ * the figures live beside it. It stays past 300 lines because the start-up order reads best in one
+ * place.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
 import { leaderFor } from '../../machine/index.ts'
 import { Reader } from '../../p2p/index.ts'
-import { encodeMessage, toExecutionPayload, toHex } from '../../proto/index.ts'
-import { candidateToJson } from '../candidate-file.ts'
+import { toHex } from '../../proto/index.ts'
 import { silentLogger } from '../log.ts'
 import { Anvil, ExternalChain } from './anvil.ts'
 import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
+import { TestnetFollower } from './follower.ts'
 import { LoadGenerator } from './load.ts'
 import { MemberProcess } from './member-process.ts'
 import { Proposer } from './proposer.ts'
 import { TestnetProvision } from './provision.ts'
+import { writeCandidateFiles, writeSlotFiles } from './run-files.ts'
 import { runStats } from './stats.ts'
 import type { ChainInfo } from '../../chain/index.ts'
-import type { Config, ConfigJson } from '../../config/index.ts'
+import type { Config } from '../../config/index.ts'
 import type { TestTd } from '../../enclave/testing.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
 import type { DevChain } from './anvil.ts'
 import type { LogLine } from './member-process.ts'
 import type { ProposedBlock } from './proposer.ts'
+import type { TestnetOptions } from './testnet-options.ts'
 import type { PrivateKey } from '@libp2p/interface'
-
-export interface TestnetOptions {
-  members?: number
-  /** seconds per slot (anvil mines a block each) */
-  blockTime?: number
-  /**
-   * withdrawals the beacon source announces per slot (default 2 when anvil mines on its own, 0 in the
-   * closed loop: anvil cannot apply withdrawals to the blocks it is given)
-   */
-  withdrawalsPerSlot?: number
-  /**
-   * the closed loop (default): a proposer makes each sealed candidate the chain's next block; false:
-   * anvil mines on its own every `blockTime` and the committee's blocks are thrown away
-   */
-  closedLoop?: boolean
-  /** a chain the user runs (an anvil started with `--order fifo`) instead of a new anvil (closed loop only) */
-  chainRpc?: string
-  /** keep everything here instead of a temporary directory */
-  out?: string
-  txsPerSlot?: number
-  /**
-   * accounts the load signs from (default 1024, and 256 token holders): fewer make the closed loop
-   * reuse each sooner, so nonces advance (and now and then a transaction is replaced)
-   */
-  loadAccounts?: number
-  /**
-   * Programs to run in place of the atelier CLI for some members (each run as `<entry> node <args>`):
-   * how tests run a member with a faulty image. Production testnets leave it unset.
-   */
-  memberEntries?: Record<number, string>
-  /**
-   * The chain RPC URL the members pin, given anvil's (default: anvil's own): how tests put a proxy
-   * between the members and the chain. The testnet itself (load, follower) talks to anvil directly.
-   */
-  memberChainRpc?(anvilUrl: string): Promise<string>
-  cobuilder?: boolean
-  follower?: boolean
-  load?: boolean
-  tuning?: ConfigJson['tuning']
-  logger?: Logger
-  onProgress?(p: SlotProgress): void
-}
-
-export interface SlotProgress {
-  slot: number
-  /** where the chain's block for the slot came from (closed loop); absent when anvil mines on its own */
-  from?: 'committee' | 'fallback'
-  /** the second-EVM check of a committee block: 'equal', 'equal (stateRoot not canonical)' or 'MISMATCH: <field>' */
-  secondEvm?: string
-  leader: number
-  txs: number
-  gas: number
-  signers: number
-  committee: number
-  sealLatencyMs?: number
-  verified: boolean
-  /** the block's hash, 0x-hex */
-  blockHash: string
-  /** the fee recipient's gain from the block's transactions, wei */
-  blockValue: bigint
-}
 
 const round2 = (x: number): number => Math.round(x * 100) / 100
 
@@ -111,12 +55,9 @@ export class Testnet {
   readonly options: TestnetOptions
   readonly log: Logger
   readonly members: MemberProcess[] = []
-  readonly candidates = new Map<number, CandidateValue>()
   readonly sealLatency = new Map<number, number>()
   /** wall-clock ms when the slot's leader opened it */
   readonly openedAt = new Map<number, number>()
-  /** wall-clock ms when the follower yielded the verified candidate */
-  readonly verifiedAt = new Map<number, number>()
   /** the sealer's own simulation time, ms */
   readonly simulationMs = new Map<number, number>()
   divergence = 0
@@ -130,14 +71,13 @@ export class Testnet {
   proposer?: Proposer
   chain!: ChainInfo
   load?: LoadGenerator
-  reader?: Reader
+  follower?: TestnetFollower
   readonly #temporary: boolean
   #provision!: TestnetProvision
   #cobuilder?: CobuilderDriver
   #loadTimer?: NodeJS.Timeout
   #stopped = false
   #loadStopped = false
-  #waiters: Array<() => void> = []
 
   private constructor (dir: string, temporary: boolean, options: TestnetOptions) {
     this.dir = dir
@@ -231,7 +171,7 @@ export class Testnet {
       this.proposer = new Proposer({
         rpc: new ChainRpc(this.anvil.url),
         source: this.beacon,
-        candidate: async (slot, parentHash, deadline) => this.#candidateBy(slot, parentHash, deadline),
+        candidate: async (slot, parentHash, deadline) => this.follower?.candidateBy(slot, parentHash, deadline),
         log: this.log,
         onBlock: b => { this.#onBlock(b) }
       })
@@ -240,24 +180,10 @@ export class Testnet {
   }
 
   /** The follower's verified candidate for `slot` on `parentHash`, once it arrives or at `deadline`. */
-  async #candidateBy (slot: number, parentHash: string, deadline: number): Promise<CandidateValue | undefined> {
-    const matching = (): CandidateValue | undefined => {
-      const c = this.candidates.get(slot)
-      return c != null && `0x${toHex(c.header.parentHash)}` === parentHash.toLowerCase() ? c : undefined
-    }
-    while (matching() == null && Date.now() < deadline && !this.#stopped) {
-      await new Promise<void>(resolve => {
-        const t = setTimeout(resolve, Math.max(1, Math.min(500, deadline - Date.now())))
-        this.#waiters.push(() => { clearTimeout(t); resolve() })
-      })
-    }
-    return matching()
-  }
-
   /** A block went on chain: one progress line, from the candidate or as a fallback. */
   #onBlock (b: ProposedBlock): void {
     if (this.options.out != null) {
-      this.#writeSlot(b).catch(err => { this.log.warn('slot-write-failed', { slot: b.slot, message: (err as Error).message }) })
+      writeSlotFiles(this.dir, b).catch(err => { this.log.warn('slot-write-failed', { slot: b.slot, message: (err as Error).message }) })
     }
     const c = b.candidate
     const mismatch = b.verdict?.mismatches[0]
@@ -350,36 +276,49 @@ export class Testnet {
     return this.members.filter(m => m.running).flatMap(m => m.ready?.public.slice(0, 1) ?? [])
   }
 
-  async startFollower (): Promise<Reader> {
-    const { key, jwt } = await this.clientKey('reader')
-    const reader = await Reader.start({ config: this.config, ticket: jwt, privateKey: key, bootstrap: this.publicAddrs() })
-    this.reader = reader
-    void (async () => {
-      for await (const c of reader) {
-        this.verifiedAt.set(c.slot, Date.now())
-        this.candidates.set(c.slot, c)
-        for (const w of this.#waiters.splice(0)) { w() }
-        // in the closed loop the proposer reports each slot once its block is on chain
-        if (this.options.closedLoop !== false) { continue }
-        // the sealer's log line (with its latency) may trail the candidate by a few ms
-        for (let i = 0; i < 20 && !this.sealLatency.has(c.slot) && !this.#stopped; i++) {
-          await new Promise(resolve => setTimeout(resolve, 50))
-        }
-        this.options.onProgress?.({
-          slot: c.slot,
-          leader: leaderFor(c.slot, this.n),
-          txs: c.body.length,
-          gas: c.header.gasUsed,
-          signers: c.committeeRoster.length,
-          committee: this.n,
-          sealLatencyMs: this.sealLatency.get(c.slot),
-          verified: true,
-          blockHash: `0x${toHex(c.header.blockHash)}`,
-          blockValue: c.blockValue
-        })
-      }
-    })()
-    return reader
+  /** The verified candidates, by slot (the follower's). */
+  get candidates (): Map<number, CandidateValue> {
+    return this.follower?.candidates ?? new Map()
+  }
+
+  /** Wall-clock ms when the follower verified each slot's candidate. */
+  get verifiedAt (): Map<number, number> {
+    return this.follower?.verifiedAt ?? new Map()
+  }
+
+  get reader (): Reader | undefined {
+    return this.follower?.reader
+  }
+
+  async startFollower (): Promise<TestnetFollower> {
+    this.follower = await TestnetFollower.start({
+      config: this.config,
+      ticket: await this.clientKey('reader'),
+      bootstrap: this.publicAddrs(),
+      // in the closed loop the proposer reports each slot once its block is on chain
+      onCandidate: c => { if (this.options.closedLoop === false) { void this.#reportCandidate(c) } }
+    })
+    return this.follower
+  }
+
+  /** Without the closed loop: one line per verified candidate. */
+  async #reportCandidate (c: CandidateValue): Promise<void> {
+    // the sealer's log line (with its latency) may trail the candidate by a few ms
+    for (let i = 0; i < 20 && !this.sealLatency.has(c.slot) && !this.#stopped; i++) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    this.options.onProgress?.({
+      slot: c.slot,
+      leader: leaderFor(c.slot, this.n),
+      txs: c.body.length,
+      gas: c.header.gasUsed,
+      signers: c.committeeRoster.length,
+      committee: this.n,
+      sealLatencyMs: this.sealLatency.get(c.slot),
+      verified: true,
+      blockHash: `0x${toHex(c.header.blockHash)}`,
+      blockValue: c.blockValue
+    })
   }
 
   async #sendHint (slot: number): Promise<void> {
@@ -413,40 +352,13 @@ export class Testnet {
 
   /** Resolves once the follower has verified `count` candidates (or `timeoutMs` passes: rejects). */
   async waitForCandidates (count: number, timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (this.candidates.size < count) {
-      if (Date.now() > deadline) {
-        throw new Error(`only ${this.candidates.size} of ${count} candidates verified within ${timeoutMs} ms`)
-      }
-      await new Promise<void>(resolve => {
-        const t = setTimeout(resolve, 500)
-        this.#waiters.push(() => { clearTimeout(t); resolve() })
-      })
-    }
-  }
-
-  /**
-   * `--out`: per slot, the candidate (SSZ, and JSON with every header field in hex: the Engine API's
-   * `engine_newPayloadV4` parameters) and the chain's block for that number, in `<dir>/slots`.
-   */
-  async #writeSlot (b: ProposedBlock): Promise<void> {
-    const out = join(this.dir, 'slots')
-    await mkdir(out, { recursive: true })
-    if (b.candidate != null) {
-      await writeFile(join(out, `${b.slot}.candidate.ssz`), encodeMessage('Candidate', b.candidate))
-      await writeFile(join(out, `${b.slot}.candidate.json`), JSON.stringify({ slot: b.slot, ...toExecutionPayload(b.candidate) }, null, 2) + '\n')
-    }
-    await writeFile(join(out, `${b.slot}.chain-block.json`), JSON.stringify({ slot: b.slot, from: b.from, block: b.chainBlock }, null, 2) + '\n')
+    if (this.follower == null) { throw new Error('the testnet runs without a follower: nothing verifies candidates') }
+    await this.follower.waitFor(count, timeoutMs)
   }
 
   /** Writes every verified candidate as SSZ and JSON into `<dir>/candidates`. */
   async writeCandidates (): Promise<void> {
-    const out = join(this.dir, 'candidates')
-    await mkdir(out, { recursive: true })
-    for (const [slot, c] of this.candidates) {
-      await writeFile(join(out, `${slot}.ssz`), encodeMessage('Candidate', c))
-      await writeFile(join(out, `${slot}.json`), JSON.stringify(candidateToJson(c), null, 2) + '\n')
-    }
+    await writeCandidateFiles(this.dir, this.candidates)
   }
 
   summary (): Record<string, unknown> {
@@ -477,9 +389,8 @@ export class Testnet {
     this.#stopped = true
     await this.proposer?.stop()
     clearTimeout(this.#loadTimer)
-    for (const w of this.#waiters.splice(0)) { w() }
     await this.#cobuilder?.stop()
-    await this.reader?.stop().catch(() => {})
+    await this.follower?.stop()
     await Promise.allSettled(this.members.map(async m => m.stop()))
     await this.beacon?.stop()
     await this.anvil?.stop()
@@ -501,8 +412,7 @@ export class Testnet {
     for (let j = 0; j < this.n; j++) {
       await this.startMember(j)
     }
-    await this.reader?.stop()
-    this.candidates.clear()
+    await this.follower?.stop()
     await this.startFollower()
     return rotated
   }

@@ -1,0 +1,66 @@
+/**
+ * What a testnet run is given (`TestnetOptions`) and what it reports per slot (`SlotProgress`).
+ */
+import type { ConfigJson } from '../../config/index.ts'
+import type { Logger } from '../log.ts'
+
+export interface TestnetOptions {
+  members?: number
+  /** seconds per slot (anvil mines a block each) */
+  blockTime?: number
+  /**
+   * withdrawals the beacon source announces per slot (default 2 when anvil mines on its own, 0 in the
+   * closed loop: anvil cannot apply withdrawals to the blocks it is given)
+   */
+  withdrawalsPerSlot?: number
+  /**
+   * the closed loop (default): a proposer makes each sealed candidate the chain's next block; false:
+   * anvil mines on its own every `blockTime` and the committee's blocks are thrown away
+   */
+  closedLoop?: boolean
+  /** a chain the user runs (an anvil started with `--order fifo`) instead of a new anvil (closed loop only) */
+  chainRpc?: string
+  /** keep everything here instead of a temporary directory */
+  out?: string
+  txsPerSlot?: number
+  /**
+   * accounts the load signs from (default 1024, and 256 token holders): fewer make the closed loop
+   * reuse each sooner, so nonces advance (and now and then a transaction is replaced)
+   */
+  loadAccounts?: number
+  /**
+   * Programs to run in place of the atelier CLI for some members (each run as `<entry> node <args>`):
+   * how tests run a member with a faulty image. Production testnets leave it unset.
+   */
+  memberEntries?: Record<number, string>
+  /**
+   * The chain RPC URL the members pin, given anvil's (default: anvil's own): how tests put a proxy
+   * between the members and the chain. The testnet itself (load, follower) talks to anvil directly.
+   */
+  memberChainRpc?(anvilUrl: string): Promise<string>
+  cobuilder?: boolean
+  follower?: boolean
+  load?: boolean
+  tuning?: ConfigJson['tuning']
+  logger?: Logger
+  onProgress?(p: SlotProgress): void
+}
+
+export interface SlotProgress {
+  slot: number
+  /** where the chain's block for the slot came from (closed loop); absent when anvil mines on its own */
+  from?: 'committee' | 'fallback'
+  /** the second-EVM check of a committee block: 'equal', 'equal (stateRoot not canonical)' or 'MISMATCH: <field>' */
+  secondEvm?: string
+  leader: number
+  txs: number
+  gas: number
+  signers: number
+  committee: number
+  sealLatencyMs?: number
+  verified: boolean
+  /** the block's hash, 0x-hex */
+  blockHash: string
+  /** the fee recipient's gain from the block's transactions, wei */
+  blockValue: bigint
+}
