@@ -1,10 +1,12 @@
 /**
- * A local testnet's provisioning: the software test TD, the three ticket issuers (operators,
- * co-builders, readers), each member's key directory and operator tickets, and the config that pins
- * them all — written to disk as an operator would have them, so members run as plain `atelier node`
- * processes. Key rotation retires the lattice (a new `ATELIER_ROOT`), as the design's rotation does.
+ * A local committee's provisioning: the software test TD, the three ticket issuers (operators,
+ * co-builders, readers), each member's keys and operator tickets, and the config that pins them all
+ * (`CommitteeSetup`, in memory: what in-process committees in tests use); and the testnet's
+ * (`TestnetProvision`), which writes the same to disk as an operator would have them, so members run
+ * as plain `atelier node` processes. Key rotation retires the lattice (a new `ATELIER_ROOT`), as the
+ * design's rotation does.
  *
- * Owns TestnetProvision.
+ * Owns CommitteeSetup and TestnetProvision.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -12,7 +14,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { exportJWK, generateKeyPair as generateJwkPair } from 'jose'
 import { parseConfig } from '../../config/index.ts'
-import { FileKeyStore, issueTicket } from '../../enclave/index.ts'
+import { FileKeyStore, generateMemberKeys, issueTicket } from '../../enclave/index.ts'
 import { TestTd } from '../../enclave/testing.ts'
 import { toHex } from '../../proto/index.ts'
 import type { Config, ConfigJson } from '../../config/index.ts'
@@ -20,7 +22,7 @@ import type { MemberKeys } from '../../enclave/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 import type { JWK } from 'jose'
 
-interface Issuer { publicJwk: JWK, privateJwk: JWK }
+export interface Issuer { publicJwk: JWK, privateJwk: JWK }
 
 /** the MR_TD the testnet's software TD claims and its config allows */
 export const TESTNET_MRTD = 'a7'.repeat(48)
@@ -33,15 +35,106 @@ async function issuer (): Promise<Issuer> {
 
 const nowSecs = (): number => Math.floor(Date.now() / 1000)
 
-export interface ProvisionOptions {
-  dir: string
+export interface CommitteeSetupOptions {
   members: number
   chainRpc: string
-  /** seconds between blocks: sets the leader timeout */
+  /** seconds per slot: sets the leader timeout */
   blockTime: number
   /** the chain's rules, pinned in the config (into ATELIER_ROOT) */
   chain?: ConfigJson['chain']
   tuning?: ConfigJson['tuning']
+  /** the MR_TD the config allows (default TESTNET_MRTD) */
+  mrtd?: string
+  /** member `i`'s keys (default: generated in memory) */
+  keys?(i: number): Promise<MemberKeys>
+}
+
+/** A committee's TD, issuers, keys and config, in memory. */
+export class CommitteeSetup {
+  readonly td: TestTd
+  readonly operator: Issuer
+  readonly cobuilder: Issuer
+  readonly reader: Issuer
+  readonly keys: MemberKeys[]
+  configJson!: ConfigJson
+  config!: Config
+  readonly #o: CommitteeSetupOptions
+  #lattice = LATTICE
+
+  private constructor (o: CommitteeSetupOptions, td: TestTd, issuers: [Issuer, Issuer, Issuer], keys: MemberKeys[]) {
+    this.#o = o
+    this.td = td
+    ;[this.operator, this.cobuilder, this.reader] = issuers
+    this.keys = keys
+    this.#pin()
+  }
+
+  static async create (o: CommitteeSetupOptions): Promise<CommitteeSetup> {
+    const td = await TestTd.create()
+    const issuers = await Promise.all([issuer(), issuer(), issuer()])
+    const keys: MemberKeys[] = []
+    for (let i = 0; i < o.members; i++) {
+      keys.push(await (o.keys?.(i) ?? generateMemberKeys()))
+    }
+    return new CommitteeSetup(o, td, issuers, keys)
+  }
+
+  /** An operator (member) ticket for any peer id. */
+  async operatorTicket (peerId: string, ttl = 86_400): Promise<string> {
+    return issueTicket({ role: 'member', subject: peerId, expiresAt: nowSecs() + ttl }, this.operator.privateJwk)
+  }
+
+  /** Member `i`'s operator tickets for its two planes. */
+  async memberTickets (i: number, ttl = 86_400): Promise<{ private: string, public: string }> {
+    const k = this.keys[i]
+    return {
+      private: await this.operatorTicket(peerIdFromPrivateKey(k.privatePlane).toString(), ttl),
+      public: await this.operatorTicket(peerIdFromPrivateKey(k.publicPlane).toString(), ttl)
+    }
+  }
+
+  /** A fresh identity with a ticket for a reader or a co-builder. */
+  async clientKey (role: 'reader' | 'cobuilder', ttl = 86_400): Promise<{ key: PrivateKey, jwt: string }> {
+    const key = await generateKeyPair('Ed25519')
+    const jwt = await issueTicket({ role, subject: peerIdFromPrivateKey(key).toString(), expiresAt: nowSecs() + ttl },
+      (role === 'reader' ? this.reader : this.cobuilder).privateJwk)
+    return { key, jwt }
+  }
+
+  /** Member `i` has new keys: a new roster, and (as the design's rotation does) a new lattice. */
+  rotated (i: number, keys: MemberKeys): void {
+    this.keys[i] = keys
+    const generation = /\.r(\d+)$/.exec(this.#lattice)
+    this.#lattice = `${LATTICE}.r${generation == null ? 1 : Number(generation[1]) + 1}`
+    this.#pin()
+  }
+
+  #pin (): void {
+    this.configJson = {
+      lattice: this.#lattice,
+      blockSchema: 'L1Post4844',
+      mrtdAcl: [this.#o.mrtd ?? TESTNET_MRTD],
+      chainRpc: this.#o.chainRpc,
+      ...(this.#o.chain != null ? { chain: this.#o.chain } : {}),
+      committee: this.keys.map(k => ({ blsPublicKey: toHex(k.bls.publicKey), proofOfPossession: toHex(k.bls.proofOfPossession) })),
+      operatorJwtKey: this.operator.publicJwk as never,
+      coBuilderJwtKey: this.cobuilder.publicJwk as never,
+      readTicketKey: this.reader.publicJwk as never,
+      attestation: { trustedRootCaDer: Buffer.from(this.td.rootDer).toString('base64') },
+      tuning: {
+        headPollMs: 100,
+        leaderTimeoutMs: Math.max(500, Math.round(this.#o.blockTime * 600)),
+        markDoneDepth: 16,
+        rosterAnnounceMs: 2000,
+        ...this.#o.tuning
+      }
+    }
+    this.config = parseConfig(this.configJson)
+  }
+}
+
+export interface ProvisionOptions extends Omit<CommitteeSetupOptions, 'keys'> {
+  dir: string
 }
 
 export class TestnetProvision {
@@ -49,34 +142,29 @@ export class TestnetProvision {
   readonly td: TestTd
   readonly testTdPath: string
   readonly configPath: string
-  config!: Config
-  readonly #o: ProvisionOptions
-  readonly #operator: Issuer
-  readonly #cobuilder: Issuer
-  readonly #reader: Issuer
-  readonly #keys: MemberKeys[] = []
-  #lattice = LATTICE
+  readonly #setup: CommitteeSetup
 
-  private constructor (o: ProvisionOptions, td: TestTd, issuers: [Issuer, Issuer, Issuer]) {
-    this.#o = o
+  private constructor (o: ProvisionOptions, setup: CommitteeSetup) {
     this.dir = o.dir
-    this.td = td
-    ;[this.#operator, this.#cobuilder, this.#reader] = issuers
+    this.#setup = setup
+    this.td = setup.td
     this.testTdPath = join(o.dir, 'test-td.json')
     this.configPath = join(o.dir, 'config.json')
   }
 
-  /** Makes the TD, the issuers, every member's keys and tickets, and the config. */
+  get config (): Config {
+    return this.#setup.config
+  }
+
+  /** Makes the TD, the issuers, every member's key directory and tickets, and the config file. */
   static async create (o: ProvisionOptions): Promise<TestnetProvision> {
-    const td = await TestTd.create()
-    const p = new TestnetProvision(o, td, await Promise.all([issuer(), issuer(), issuer()]))
-    await writeFile(p.testTdPath, JSON.stringify(await td.export()), { mode: 0o600 })
-    for (let i = 0; i < o.members; i++) {
-      p.#keys.push(await new FileKeyStore(p.keysDir(i)).create({ force: true }))
-    }
+    const keysDir = (i: number): string => join(o.dir, `member-${i}`, 'keys')
+    const setup = await CommitteeSetup.create({ ...o, keys: async i => new FileKeyStore(keysDir(i)).create({ force: true }) })
+    const p = new TestnetProvision(o, setup)
+    await writeFile(p.testTdPath, JSON.stringify(await setup.td.export()), { mode: 0o600 })
     await p.#writeConfig()
     for (let i = 0; i < o.members; i++) {
-      await p.#writeTickets(i)
+      await writeFile(join(p.keysDir(i), 'tickets.json'), JSON.stringify(await setup.memberTickets(i), null, 2) + '\n', { mode: 0o600 })
     }
     return p
   }
@@ -91,54 +179,23 @@ export class TestnetProvision {
 
   /** An operator (member) ticket for any peer id: for fault tests that need an intruder with a real ticket. */
   async operatorTicket (peerId: string, ttl: number): Promise<string> {
-    return issueTicket({ role: 'member', subject: peerId, expiresAt: nowSecs() + ttl }, this.#operator.privateJwk)
+    return this.#setup.operatorTicket(peerId, ttl)
   }
 
   /** A fresh identity with a ticket for a reader or a co-builder. */
   async clientKey (role: 'reader' | 'cobuilder', ttl = 86_400): Promise<{ key: PrivateKey, jwt: string }> {
-    const key = await generateKeyPair('Ed25519')
-    const jwt = await issueTicket({ role, subject: peerIdFromPrivateKey(key).toString(), expiresAt: nowSecs() + ttl },
-      (role === 'reader' ? this.#reader : this.#cobuilder).privateJwk)
-    return { key, jwt }
+    return this.#setup.clientKey(role, ttl)
   }
 
   /** Rotates member `i`'s BLS key and retires the lattice: a new roster, a new `ATELIER_ROOT`. */
   async rotateKey (i: number): Promise<{ before: Config, after: Config }> {
     const before = this.config
-    this.#keys[i] = await new FileKeyStore(this.keysDir(i)).rotateBls()
-    const generation = /\.r(\d+)$/.exec(this.#lattice)
-    this.#lattice = `${LATTICE}.r${generation == null ? 1 : Number(generation[1]) + 1}`
+    this.#setup.rotated(i, await new FileKeyStore(this.keysDir(i)).rotateBls())
     await this.#writeConfig()
     return { before, after: this.config }
   }
 
   async #writeConfig (): Promise<void> {
-    const json: ConfigJson = {
-      lattice: this.#lattice,
-      blockSchema: 'L1Post4844',
-      mrtdAcl: [TESTNET_MRTD],
-      chainRpc: this.#o.chainRpc,
-      ...(this.#o.chain != null ? { chain: this.#o.chain } : {}),
-      committee: this.#keys.map(k => ({ blsPublicKey: toHex(k.bls.publicKey), proofOfPossession: toHex(k.bls.proofOfPossession) })),
-      operatorJwtKey: this.#operator.publicJwk as never,
-      coBuilderJwtKey: this.#cobuilder.publicJwk as never,
-      readTicketKey: this.#reader.publicJwk as never,
-      attestation: { trustedRootCaDer: Buffer.from(this.td.rootDer).toString('base64') },
-      tuning: {
-        headPollMs: 100,
-        leaderTimeoutMs: Math.max(500, Math.round(this.#o.blockTime * 600)),
-        markDoneDepth: 16,
-        rosterAnnounceMs: 2000,
-        ...this.#o.tuning
-      }
-    }
-    this.config = parseConfig(json)
-    await writeFile(this.configPath, JSON.stringify(json, null, 2) + '\n')
-  }
-
-  async #writeTickets (i: number): Promise<void> {
-    const k = this.#keys[i]
-    const ticket = async (key: MemberKeys['privatePlane']): Promise<string> => this.operatorTicket(peerIdFromPrivateKey(key).toString(), 86_400)
-    await writeFile(join(this.keysDir(i), 'tickets.json'), JSON.stringify({ private: await ticket(k.privatePlane), public: await ticket(k.publicPlane) }, null, 2) + '\n', { mode: 0o600 })
+    await writeFile(this.configPath, JSON.stringify(this.#setup.configJson, null, 2) + '\n')
   }
 }
