@@ -396,6 +396,8 @@ export interface ProvenParentCacheOptions {
   max?: number
   /** a parent was opened: `warm` from a predecessor's post-state, `proofs` from the chain RPC alone */
   onOpen?(path: 'warm' | 'proofs'): void
+  /** start parents from a predecessor's post-state where one is held (default true) */
+  warm?: boolean
 }
 
 export class ProvenParentCache {
@@ -429,7 +431,7 @@ export class ProvenParentCache {
   async #open (key: string): Promise<ProvenParent> {
     const parent = await ProvenParent.open(this.#rpc, key)
     const root = bytesToUnprefixedHex(parent.stateRoot)
-    const donor = [...this.#opened.values()].find(d => d.nodes.has(root))
+    const donor = this.#o.warm === false ? undefined : [...this.#opened.values()].find(d => d.nodes.has(root))
     if (donor != null) { parent.seed(reachableNodes(donor.nodes, parent.stateRoot)) }
     this.#opened.set(key, parent)
     this.#o.onOpen?.(donor != null ? 'warm' : 'proofs')

@@ -24,6 +24,7 @@ interface NodeOptions {
   collateral?: string
   pccsUrl?: string
   beaconApi: string
+  warmState: boolean
   extraData?: string
   gasLimitTarget?: string
   logFormat: 'json' | 'pretty'
@@ -66,6 +67,7 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
     .option('--mrtd <hex>', 'test-td: the MR_TD to claim (default: the acl\'s first)')
     .option('--collateral <file>', 'configfs: collateral JSON file')
     .option('--pccs-url <url>', 'configfs: PCCS to fetch collateral from')
+    .option('--no-warm-state', 'prove every parent from the chain RPC, never from this member\'s own post-state (for comparison)')
     .requiredOption('--beacon-api <url>', 'this member\'s beacon node (REST API): the slot clock and each slot\'s payload attributes come from it')
     .option('--extra-data <text>', 'extra data of the blocks this member leads (UTF-8, at most 32 bytes)', 'atelier')
     .option('--gas-limit-target <gas>', 'gas limit the blocks this member leads move toward (default: the parent\'s)')
@@ -87,6 +89,7 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
         metricsPort: port(opts.metricsPort, '--metrics-port'),
         ingestionPort: port(opts.rpcPort, '--rpc-port'),
         beaconApi: beaconUrl(opts.beaconApi),
+        warmState: opts.warmState,
         extraData: opts.extraData != null ? new TextEncoder().encode(opts.extraData) : undefined,
         gasLimitTarget: opts.gasLimitTarget != null ? gasLimit(opts.gasLimitTarget) : undefined,
         logger: log,

@@ -78,6 +78,8 @@ export interface MemberNodeOptions {
   extraData?: Uint8Array
   /** the gas limit the blocks this member leads move toward (1/1024 of the parent's per block) */
   gasLimitTarget?: bigint
+  /** start each parent from this member's own post-state where it holds it (default true; false: proofs only, for comparison) */
+  warmState?: boolean
   /** test-only: a faulty image's simulation (a divergent member); never set in production */
   simulationHook?: SimulationHook
 }
@@ -125,6 +127,7 @@ export class MemberNode extends EventTarget {
     this.log = (o.logger ?? silentLogger).child({ member: index })
     this.#rpc = new ChainRpc(o.config.chainRpc, { timeoutMs: o.config.tuning.rpcTimeoutMs })
     this.#parents = new ProvenParentCache(this.#rpc, {
+      warm: o.warmState,
       onOpen: path => {
         this.metrics.parentStateOpened.inc({ path })
         this.log.debug('parent-state-opened', { path })
@@ -187,7 +190,12 @@ export class MemberNode extends EventTarget {
     this.machine = new AtelierMachine({
       roster: config.roster,
       domainId: config.root().bytes,
-      simulate: parentSimulation({ parents: this.#parents, rules: () => this.rules, hook: o.simulationHook }),
+      simulate: parentSimulation({
+        parents: this.#parents,
+        rules: () => this.rules,
+        hook: o.simulationHook,
+        onParent: (slot, warm) => { this.log.debug('slot-parent', { slot, warm }) }
+      }),
       onDivergence: (slot, member) => {
         this.metrics.simulationDivergence.inc()
         this.log.warn('simulation-divergence', { slot, member })

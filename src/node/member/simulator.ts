@@ -34,12 +34,15 @@ export interface ParentSimulationOptions {
   /** the chain's fork schedule: each slot runs the fork in force at its timestamp */
   rules(): ForkSchedule
   hook?: SimulationHook
+  /** the slot's parent state was opened (warm: from this member's own post-state) */
+  onParent?(slot: number, warm: boolean): void
 }
 
 /** The machine's `simulate`: a slot's committed inputs on the parent OpenSlot pinned, proven. */
 export function parentSimulation (o: ParentSimulationOptions): (spec: SlotSpec) => Promise<SlotResult> {
   return async spec => {
     const parent = await o.parents.get(`0x${toHex(spec.open.parent)}`)
+    o.onParent?.(spec.open.slot, parent.warm)
     if (parent.number !== BigInt(spec.open.parentNumber)) {
       throw new Error(`OpenSlot names block ${toHex(spec.open.parent).slice(0, 16)}… as number ${spec.open.parentNumber}; its header says ${parent.number}`)
     }

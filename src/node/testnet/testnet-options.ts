@@ -18,6 +18,8 @@ export interface TestnetOptions {
    * anvil mines on its own every `blockTime` and the committee's blocks are thrown away
    */
   closedLoop?: boolean
+  /** members start parents from their own post-state (default true; false for the bench's comparison) */
+  warmState?: boolean
   /** a chain the user runs (an anvil started with `--order fifo`) instead of a new anvil (closed loop only) */
   chainRpc?: string
   /** keep everything here instead of a temporary directory */

@@ -60,6 +60,12 @@ export class Testnet {
   readonly openedAt = new Map<number, number>()
   /** the sealer's own simulation time, ms */
   readonly simulationMs = new Map<number, number>()
+  /** whether the sealer simulated on a warm parent (its own post-state), by slot */
+  readonly sealerWarm = new Map<number, boolean>()
+  /** wall-clock ms when the payload attributes for the slot went out */
+  readonly announcedAt = new Map<number, number>()
+  /** member → slot → simulated on a warm parent */
+  readonly #warmBy = new Map<number, Map<number, boolean>>()
   divergence = 0
   /** parent states the members opened, by path (their debug logs) */
   readonly parentStates = { warm: 0, proofs: 0 }
@@ -166,7 +172,11 @@ export class Testnet {
     if (this.options.cobuilder !== false) {
       this.#cobuilder = await CobuilderDriver.start(this.config, await this.clientKey('cobuilder'), this.log)
     }
-    this.beacon.addEventListener('environment', evt => { void this.#onSlot((evt as CustomEvent<{ slot: number }>).detail.slot) })
+    this.beacon.addEventListener('environment', evt => {
+      const slot = (evt as CustomEvent<{ slot: number }>).detail.slot
+      this.announcedAt.set(slot, Date.now())
+      void this.#onSlot(slot)
+    })
     if (closedLoop) {
       this.proposer = new Proposer({
         rpc: new ChainRpc(this.anvil.url),
@@ -222,6 +232,7 @@ export class Testnet {
       // member-N.log keeps each slot's timeline (slot-simulated, simulation-recorded, …) for diagnosis
       '--log-level', 'debug',
       '--beacon-api', this.beacon.url,
+      ...(this.options.warmState === false ? ['--no-warm-state'] : []),
       ...(bootstrap.length > 0 ? ['--bootstrap', ...bootstrap] : [])
     ]
   }
@@ -249,6 +260,14 @@ export class Testnet {
     } else if (line.event === 'slot-sealed' && line.sealer === 'self' && typeof line.slot === 'number') {
       if (typeof line.latencyMs === 'number') { this.sealLatency.set(line.slot, line.latencyMs) }
       if (typeof line.simulationMs === 'number') { this.simulationMs.set(line.slot, line.simulationMs) }
+      const warm = this.#warmBy.get(i)?.get(line.slot)
+      if (warm != null) { this.sealerWarm.set(line.slot, warm) }
+    } else if (line.event === 'slot-parent' && typeof line.slot === 'number' && typeof line.warm === 'boolean') {
+      const bySlot = this.#warmBy.get(i) ?? new Map<number, boolean>()
+      bySlot.set(line.slot, line.warm)
+      // bounded: a slot's flag matters only until it seals
+      if (bySlot.size > 128) { bySlot.delete(bySlot.keys().next().value as number) }
+      this.#warmBy.set(i, bySlot)
     } else if (line.event === 'parent-state-opened' && (line.path === 'warm' || line.path === 'proofs')) {
       this.parentStates[line.path]++
     } else if (line.event === 'simulation-divergence') {
