@@ -6,42 +6,28 @@
  */
 import { bytesToHex } from '@ethereumjs/util'
 import { expect } from 'aegir/chai'
-import { ChainRpc, ProvenParentCache, provenStateSource, reachableNodes } from '../src/chain/index.ts'
+import { ProvenParentCache, provenStateSource, reachableNodes } from '../src/chain/index.ts'
 import { simulateSlot } from '../src/core/index.ts'
-import { Anvil } from './fixtures/anvil.ts'
-import { asMined, mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
-import type { PreparedChain } from './fixtures/chain-workload.ts'
+import { anvilChain, asMined, mine, mixedTransactions, RULES } from './fixtures/chain-workload.ts'
 
 describe('chain: warm parent state from the previous slot\'s post-state', function () {
   this.timeout(120_000)
-  let anvil: Anvil
-  let rpc: ChainRpc
-  let chain: PreparedChain
-
-  before(async () => {
-    anvil = await Anvil.start({ noMining: true, order: 'fifo' })
-    rpc = new ChainRpc(anvil.url)
-    chain = await prepareChain(anvil, 12)
-  })
-
-  after(async () => {
-    await anvil?.stop()
-  })
+  const fx = anvilChain(12)
 
   it('the next parent starts warm, needs fewer round trips, and simulates to the same roots as a cold one; an unsimulated parent is proven', async () => {
     const opened: string[] = []
-    const cache = new ProvenParentCache(rpc, { onOpen: path => opened.push(path) })
-    const first = await mine(anvil, mixedTransactions(chain.workload, chain.token, 40))
+    const cache = new ProvenParentCache(fx.rpc, { onOpen: path => opened.push(path) })
+    const first = await mine(fx.anvil, mixedTransactions(fx.chain.workload, fx.chain.token, 40))
     const a = await simulateSlot(asMined(first), RULES, provenStateSource(await cache.get(first.parent.hash)))
     expect(bytesToHex(a.stateRoot as Uint8Array)).to.equal(first.block.stateRoot)
 
     // the block just simulated is the next parent: it starts from that simulation's post-state
-    const second = await mine(anvil, mixedTransactions(chain.workload, chain.token, 40))
+    const second = await mine(fx.anvil, mixedTransactions(fx.chain.workload, fx.chain.token, 40))
     const warm = await cache.get(second.parent.hash)
     expect(opened).to.deep.equal(['proofs', 'warm'])
     expect(warm.warm).to.equal(true)
     const b = await simulateSlot(asMined(second), RULES, provenStateSource(warm))
-    const cold = await new ProvenParentCache(rpc).get(second.parent.hash)
+    const cold = await new ProvenParentCache(fx.rpc).get(second.parent.hash)
     const c = await simulateSlot(asMined(second), RULES, provenStateSource(cold))
     expect(cold.warm).to.equal(false)
     expect(bytesToHex(b.stateRoot as Uint8Array)).to.equal(second.block.stateRoot).and.equal(bytesToHex(c.stateRoot as Uint8Array))
@@ -50,14 +36,14 @@ describe('chain: warm parent state from the previous slot\'s post-state', functi
     expect(warm.requests, 'round trips: warm vs cold').to.be.below(cold.requests)
 
     // a block this cache never simulated: its parent is proven from scratch
-    const third = await mine(anvil, mixedTransactions(chain.workload, chain.token, 5))
+    const third = await mine(fx.anvil, mixedTransactions(fx.chain.workload, fx.chain.token, 5))
     await cache.get(third.block.hash)
     expect(opened.at(-1)).to.equal('proofs')
   })
 
   it('carries over only what the new root reaches', async () => {
-    const m = await mine(anvil, mixedTransactions(chain.workload, chain.token, 20))
-    const cache = new ProvenParentCache(rpc)
+    const m = await mine(fx.anvil, mixedTransactions(fx.chain.workload, fx.chain.token, 20))
+    const cache = new ProvenParentCache(fx.rpc)
     const parent = await cache.get(m.parent.hash)
     await simulateSlot(asMined(m), RULES, provenStateSource(parent))
     const carried = reachableNodes(parent.nodes, (await cache.get(m.block.hash)).stateRoot)

@@ -5,35 +5,21 @@ import { createTx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { expect } from 'aegir/chai'
-import { ChainRpc, ParentState, parentHeaderOf, ProvenParent, provenStateSource, rpcStateSource } from '../src/chain/index.ts'
+import { ParentState, parentHeaderOf, ProvenParent, provenStateSource, rpcStateSource } from '../src/chain/index.ts'
 import { makeCommon, simulateSlot } from '../src/core/index.ts'
 import { TOKEN_CREATION_CODE } from '../src/node/workload/token-bytecode.ts'
 import { ssz, toHex } from '../src/proto/index.ts'
-import { Anvil } from './fixtures/anvil.ts'
-import { asMined, mine, mixedTransactions, prepareChain, RULES } from './fixtures/chain-workload.ts'
+import { anvilChain, asMined, mine, mixedTransactions, RULES } from './fixtures/chain-workload.ts'
 import { compileToken } from './fixtures/solc.ts'
-import type { PreparedChain } from './fixtures/chain-workload.ts'
 import type { RpcBlock } from '../src/chain/index.ts'
 import type { SlotInputs, SlotResult } from '../src/core/index.ts'
 
 describe('core: simulation on a real anvil', function () {
   this.timeout(120_000)
-  let anvil: Anvil
-  let rpc: ChainRpc
-  let chain: PreparedChain
-
-  before(async () => {
-    anvil = await Anvil.start({ noMining: true, order: 'fifo' })
-    rpc = new ChainRpc(anvil.url)
-    chain = await prepareChain(anvil, 24)
-  })
-
-  after(async () => {
-    await anvil?.stop()
-  })
+  const fx = anvilChain(24)
 
   async function head (): Promise<RpcBlock> {
-    return anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    return fx.anvil.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])
   }
 
   function inputsOn (parent: RpcBlock, extra: Partial<SlotInputs> = {}): SlotInputs {
@@ -47,7 +33,7 @@ describe('core: simulation on a real anvil', function () {
   }
 
   async function simulate (inputs: SlotInputs): Promise<SlotResult> {
-    return simulateSlot(inputs, RULES, rpcStateSource(new ParentState(rpc, inputs.parent.number)))
+    return simulateSlot(inputs, RULES, rpcStateSource(new ParentState(fx.rpc, inputs.parent.number)))
   }
 
   it('the checked-in Token bytecode is what solc compiles from Token.sol', () => {
@@ -56,7 +42,7 @@ describe('core: simulation on a real anvil', function () {
   })
 
   it('agrees with anvil on per-transaction gas and status and on the receipts root (ETH + ERC-20, some reverting)', async () => {
-    const m = await mine(anvil, mixedTransactions(chain.workload, chain.token, 80))
+    const m = await mine(fx.anvil, mixedTransactions(fx.chain.workload, fx.chain.token, 80))
     const result = await simulate(asMined(m))
     expect(result.excluded).to.deep.equal([])
     expect(result.included.map(t => t.hash)).to.deep.equal(m.receipts.map(r => r.transactionHash))
@@ -70,9 +56,9 @@ describe('core: simulation on a real anvil', function () {
 
   it('determinism: twice in this process and once in a child process give identical bytes', async () => {
     const parent = await head()
-    const pool = mixedTransactions(chain.workload, chain.token, 40)
+    const pool = mixedTransactions(fx.chain.workload, fx.chain.token, 40)
     // reset the local nonces: these transactions are simulated, never mined
-    chain.workload.nonces.forEach((_, i) => { chain.workload.nonces[i] -= BigInt(pool.filter((_, j) => j % chain.workload.keys.length === i).length) })
+    fx.chain.workload.nonces.forEach((_, i) => { fx.chain.workload.nonces[i] -= BigInt(pool.filter((_, j) => j % fx.chain.workload.keys.length === i).length) })
     const inputs = inputsOn(parent, { unsealed: [...pool].reverse() })
     const a = await simulate(inputs)
     const b = await simulate({ ...inputs, unsealed: pool })
@@ -82,7 +68,7 @@ describe('core: simulation on a real anvil', function () {
     expect(a.body.length).to.equal(40)
 
     const job = {
-      url: anvil.url,
+      url: fx.anvil.url,
       rules: RULES,
       parent: { number: parent.number, hash: parent.hash, timestamp: parent.timestamp, gasLimit: parent.gasLimit, gasUsed: parent.gasUsed, baseFeePerGas: parent.baseFeePerGas },
       env: { timestamp: (BigInt(parent.timestamp) + 12n).toString(), feeRecipient: 'fe'.repeat(20), prevRandao: '07'.repeat(32), gasLimit: parent.gasLimit },
@@ -101,19 +87,19 @@ describe('core: simulation on a real anvil', function () {
     expect(c.gas).to.deep.equal(a.included.map(t => t.gasUsed.toString()))
     expect(c.receiptsRoot).to.equal(toHex(a.receiptsRoot))
     // on proven state here too: the whole header, state root and block hash included, byte for byte
-    const here = await simulateSlot({ ...inputs, unsealed: pool }, RULES, provenStateSource(await ProvenParent.open(rpc, parent.hash)))
+    const here = await simulateSlot({ ...inputs, unsealed: pool }, RULES, provenStateSource(await ProvenParent.open(fx.rpc, parent.hash)))
     expect(here.stateRoot, 'a post-state root').to.not.equal(undefined)
     expect(c.header).to.equal(toHex(ssz.CandidateHeader.serialize(here.header)))
   })
 
   it('the access-list warm-up cuts round trips and never changes the result', async () => {
     const parent = await head()
-    const w = chain.workload
+    const w = fx.chain.workload
     const base = [...w.nonces]
-    const inputs = inputsOn(parent, { unsealed: mixedTransactions(w, chain.token, 30) })
+    const inputs = inputsOn(parent, { unsealed: mixedTransactions(w, fx.chain.token, 30) })
     w.nonces.splice(0, w.nonces.length, ...base)
-    const warmState = new ParentState(rpc, inputs.parent.number)
-    const coldState = new ParentState(rpc, inputs.parent.number)
+    const warmState = new ParentState(fx.rpc, inputs.parent.number)
+    const coldState = new ParentState(fx.rpc, inputs.parent.number)
     const { prefetchCalls: _unused, ...withoutWarmup } = rpcStateSource(coldState)
     const warm = await simulateSlot(inputs, RULES, rpcStateSource(warmState))
     const cold = await simulateSlot(inputs, RULES, withoutWarmup)
@@ -125,13 +111,13 @@ describe('core: simulation on a real anvil', function () {
   })
 
   it('revert protection: a protected bundle that reverts leaves no trace in state or body', async () => {
-    const w = chain.workload
+    const w = fx.chain.workload
     const parent = await head()
     const base = [...w.nonces]
     const [a, b] = [3, 4]
     // the bundle: A sends B 500 tokens, then reverts (A transfers far more than it has)
-    const give = w.tokenTransfer(a, chain.token, w.addresses[b], 500n)
-    const boom = w.tokenTransfer(a, chain.token, w.addresses[b], 10n ** 30n)
+    const give = w.tokenTransfer(a, fx.chain.token, w.addresses[b], 500n)
+    const boom = w.tokenTransfer(a, fx.chain.token, w.addresses[b], 10n ** 30n)
     // pool: B spends more than it had before the bundle (succeeds only if the bundle's write survived);
     // A reuses the bundle's first nonce (valid only if the bundle's nonce bump was undone)
     const nonceA = w.nonces[a]
@@ -139,7 +125,7 @@ describe('core: simulation on a real anvil', function () {
     const aAgain = w.ethTransfer(a, w.addresses[5], 1n)
     const aNext = w.ethTransfer(a, w.addresses[5], 2n)
     w.nonces[a] = nonceA
-    const bSpends = w.tokenTransfer(b, chain.token, w.addresses[6], 1_000_200n)
+    const bSpends = w.tokenTransfer(b, fx.chain.token, w.addresses[6], 1_000_200n)
     const result = await simulate(inputsOn(parent, { auctionWinner: { txs: [give, boom], revertProtected: true }, unsealed: [aAgain, aNext, bSpends] }))
     expect(result.body.map(toHex)).to.not.include(toHex(give))
     expect(result.body.map(toHex)).to.not.include(toHex(boom))
@@ -159,7 +145,7 @@ describe('core: simulation on a real anvil', function () {
 
   it('excludes malformed bytes, wrong chain id, oversize gas and invalid nonces with a reason', async () => {
     const parent = await head()
-    const w = chain.workload
+    const w = fx.chain.workload
     const base = [...w.nonces]
     const common = makeCommon({ chainId: 1, hardfork: 'bpo1' })
     const otherChain = createTx({ type: 2, chainId: 1n, nonce: 0n, gasLimit: 21000n, maxFeePerGas: 10n ** 11n, maxPriorityFeePerGas: 10n ** 9n, to: w.addresses[0] as `0x${string}`, value: 1n }, { common }).sign(w.keys[7]).serialize()
@@ -180,13 +166,13 @@ describe('core: simulation on a real anvil', function () {
   it('pins BLOCKHASH and the EIP-2935 history write as anvil does (logged and compared by receipts root)', async () => {
     // init code that logs BLOCKHASH(number − 1) and what the EIP-2935 history contract answers for it
     const code = '60014303406000526001430360205260206040602060206000' + '730000f90827f1c53a10cb7a02335b175320002935' + '5af15060606000a000'
-    const w = chain.workload
+    const w = fx.chain.workload
     const probe = createTx({
       type: 2, chainId: 31337n, nonce: w.nonces[9]++, gasLimit: 200_000n, maxFeePerGas: 10n ** 11n, maxPriorityFeePerGas: 10n ** 9n, data: hexToBytes(`0x${code}`)
     }, { common: makeCommon(RULES) }).sign(w.keys[9]).serialize()
-    const m = await mine(anvil, [probe])
+    const m = await mine(fx.anvil, [probe])
     expect(m.receipts[0].status).to.equal('0x1')
-    const logs = (await anvil.rpc<{ logs: Array<{ data: string }> }>('eth_getTransactionReceipt', [m.receipts[0].transactionHash])).logs
+    const logs = (await fx.anvil.rpc<{ logs: Array<{ data: string }> }>('eth_getTransactionReceipt', [m.receipts[0].transactionHash])).logs
     expect(logs[0].data.slice(2, 66)).to.equal(m.parent.hash.slice(2))
     expect(logs[0].data.slice(130, 194)).to.equal(m.parent.hash.slice(2))
     const result = await simulate(asMined(m))

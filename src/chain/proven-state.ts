@@ -241,12 +241,18 @@ export class ProvenParent {
   /** Proves, in one batch, the state these transactions touch (their access lists on the parent). */
   async prefetchCalls (calls: CallShape[]): Promise<void> {
     // a parent's access lists never change: ask once per call (re-simulations repeat most of them)
-    const fresh = calls.filter(c => {
+    let fresh = calls.filter(c => {
       const key = `${c.from}:${c.to ?? ''}:${c.value}:${c.gas}:${c.data}`
       if (this.#listed.has(key)) { return false }
       this.#listed.add(key)
       return true
     })
+    if (this.warm) {
+      // on a warm parent, a call between held accounts is left to the reads themselves: the access
+      // lists cost the RPC node an execution each, and a slot it misses is proven when read
+      const held = await Promise.all(fresh.map(async c => await this.#held(lower(c.from), []) && (c.to == null || await this.#held(lower(c.to), []))))
+      fresh = fresh.filter((_, i) => !held[i])
+    }
     if (fresh.length === 0) { return }
     this.requests++
     const wanted = await accessedState(this.rpc, fresh, this.blockId)

@@ -67,7 +67,7 @@ export class Duties {
   async open (env: SlotEnvironment, parent: RpcBlock): Promise<void> {
     const { index, config, machine, table, pool, hints, bus, metrics, log } = this.#o
     const slot = env.slot
-    if (leaderFor(slot, config.committeeSize) !== index || machine.slotSpec(slot) != null || table.isSealed(slot)) {
+    if (this.#o.stopped() || leaderFor(slot, config.committeeSize) !== index || machine.slotSpec(slot) != null || table.isSealed(slot)) {
       return
     }
     const parentNumber = Number(BigInt(parent.number))
@@ -146,6 +146,7 @@ export class Duties {
   }
 
   async #retire (currentSlot: number): Promise<void> {
+    if (this.#o.stopped()) { return }
     const { machine, table, config } = this.#o
     const floor = currentSlot - config.tuning.markDoneDepth
     const open = machine.query({ type: 'OpenSlots' }).filter(s => s < floor)
