@@ -210,6 +210,8 @@ describe('e2e: the committee as processes', function () {
       head = await net.anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${last.number.toString(16)}`, true])
       chainBlocks = await Promise.all(blocks.map(async b => net.anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${b.number.toString(16)}`, true])))
       expect(net.proposer?.mismatches, net.failure).to.equal(0)
+      // the members' logs: sealers simulated on their own post-state (warm parents) once the loop ran
+      expect([...net.sealerWarm.values()].filter(w => w).length, 'slots sealed on a warm parent').to.be.at.least(10)
     })
     expectChainRanOnCommittee(blocks, chainBlocks, head, submitted)
     const slots = [...follower.keys()].sort((a, b) => a - b)
@@ -261,6 +263,10 @@ describe('e2e: the committee as processes', function () {
         await until(onFallback, 30_000, 'a committee block on a fallback block')
         blocks = [...net.proposer?.blocks ?? []]
         expect(net.proposer?.mismatches, net.failure).to.equal(0)
+        // nobody computed the fallback block's root: the slot on it was sealed on proven state
+        const k = blocks.findIndex((x, j) => x.from === 'fallback' && blocks[j + 1]?.from === 'committee')
+        await until(() => net.sealerWarm.has(blocks[k + 1].slot), 5000, 'the sealer\'s log line')
+        expect(net.sealerWarm.get(blocks[k + 1].slot), 'the slot on the fallback block: a cold parent').to.equal(false)
         const written = async (): Promise<boolean> => {
           const have = new Set(await readdir(join(net.dir, 'slots')).catch(() => []))
           return blocks.every(b => have.has(`${b.slot}.chain-block.json`) && (b.from === 'fallback' || have.has(`${b.slot}.candidate.ssz`)))
