@@ -141,20 +141,48 @@ export class LoadGenerator {
     return w.ethTransfer(0, w.addresses[0], 1n, { maxPriorityFeePerGas: BigInt(1 + (this.#tick % 5)) * 1_000_000_000n })
   }
 
+  /**
+   * When the chain mines the candidates: the chain nonces of the accounts this tick will use, in turn
+   * (holders for every other transaction, funded accounts for the rest and the bundle), in one batch.
+   */
+  async #chainNonces (txs: number): Promise<void> {
+    const holders = this.#holders
+    const calls: Array<{ method: string, params: unknown[] }> = []
+    const set: Array<(n: bigint) => void> = []
+    const holderTxs = holders == null ? 0 : Math.ceil(txs / 2)
+    if (holders != null) {
+      for (let k = 0; k < holderTxs; k++) {
+        const from = (this.#nextHolder + k) % holders.keys.length
+        calls.push({ method: 'eth_getTransactionCount', params: [holders.addresses[from], 'latest'] })
+        set.push(n => { holders.nonces[from] = n })
+      }
+    }
+    for (let k = 0; k < txs - holderTxs + 1; k++) {
+      const w = this.#funded[(this.#nextAccount + k) % this.#funded.length]
+      calls.push({ method: 'eth_getTransactionCount', params: [w.addresses[0], 'latest'] })
+      set.push(n => { w.nonces[0] = n })
+    }
+    const nonces = await batch(this.#o.anvil.url, calls)
+    nonces.forEach((n, i) => { set[i](BigInt(n as string)) })
+  }
+
+  /** The next account in turn, its nonce already read by `#chainNonces`; otherwise a one-shot key. */
+  async #sender (): Promise<Workload> {
+    return this.#o.chainMined === true ? this.#funded[this.#nextAccount++ % this.#funded.length] : this.#fresh()
+  }
+
   /** One slot's worth of load. */
   async tick (slot: number): Promise<void> {
     this.#tick++
     const raws: Uint8Array[] = []
+    if (this.#o.chainMined === true) { await this.#chainNonces(this.#o.txsPerSlot) }
     for (let i = 0; i < this.#o.txsPerSlot; i++) {
       const holders = this.#holders
       if (i % 2 === 0 && holders != null && (this.#o.chainMined === true || this.#nextHolder < holders.keys.length)) {
         const from = this.#nextHolder++ % holders.keys.length
-        if (this.#o.chainMined === true) {
-          holders.nonces[from] = BigInt(await this.#o.anvil.rpc<string>('eth_getTransactionCount', [holders.addresses[from], 'latest']))
-        }
         raws.push(holders.tokenTransfer(from, this.token, holders.addresses[(from + 1) % holders.keys.length], BigInt(1 + (i % 7)), { maxPriorityFeePerGas: BigInt(1 + (i % 3)) * 1_000_000_000n }))
       } else {
-        const w = await this.#fresh()
+        const w = await this.#sender()
         raws.push(w.ethTransfer(0, w.addresses[0], 1n, { maxPriorityFeePerGas: BigInt(1 + (i % 5)) * 1_000_000_000n }))
       }
       if (i % 8 === 7) {
@@ -179,7 +207,7 @@ export class LoadGenerator {
     }))
     const every = this.#o.bundleEvery ?? 0
     if (every > 0 && this.#tick % every === 0) {
-      const a = await this.#fresh()
+      const a = await this.#sender()
       const txs = [a.ethTransfer(0, a.addresses[0], 2n), a.ethTransfer(0, a.addresses[0], 3n)]
       try {
         await batch(this.#nextTarget(), [{ method: 'eth_sendBundle', params: [{ txs: txs.map(t => bytesToHex(t)), revertProtected: true, slot }] }])

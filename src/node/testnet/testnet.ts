@@ -263,11 +263,7 @@ export class Testnet {
       const warm = this.#warmBy.get(i)?.get(line.slot)
       if (warm != null) { this.sealerWarm.set(line.slot, warm) }
     } else if (line.event === 'slot-parent' && typeof line.slot === 'number' && typeof line.warm === 'boolean') {
-      const bySlot = this.#warmBy.get(i) ?? new Map<number, boolean>()
-      bySlot.set(line.slot, line.warm)
-      // bounded: a slot's flag matters only until it seals
-      if (bySlot.size > 128) { bySlot.delete(bySlot.keys().next().value as number) }
-      this.#warmBy.set(i, bySlot)
+      this.#noteParent(i, line.slot, line.warm)
     } else if (line.event === 'parent-state-opened' && (line.path === 'warm' || line.path === 'proofs')) {
       this.parentStates[line.path]++
     } else if (line.event === 'simulation-divergence') {
@@ -275,6 +271,14 @@ export class Testnet {
     } else if (line.level === 'error') {
       this.log.warn('member-error', { member: i, event: line.event, message: line.message })
     }
+  }
+
+  /** Member `i` simulated `slot` on a warm (or cold) parent; bounded: the flag matters until the slot seals. */
+  #noteParent (i: number, slot: number, warm: boolean): void {
+    const bySlot = this.#warmBy.get(i) ?? new Map<number, boolean>()
+    bySlot.set(slot, warm)
+    if (bySlot.size > 128) { bySlot.delete(bySlot.keys().next().value as number) }
+    this.#warmBy.set(i, bySlot)
   }
 
   async clientKey (role: 'reader' | 'cobuilder', ttl = 86_400): Promise<{ key: PrivateKey, jwt: string }> {
