@@ -66,9 +66,7 @@ export class Proposer {
   }
 
   start (): void {
-    this.#loop ??= this.#run().catch(err => {
-      if (!this.#abort.signal.aborted) { this.#log.error('proposer-failed', { message: (err as Error).message }) }
-    })
+    this.#loop ??= this.#run()
   }
 
   async stop (): Promise<void> {
@@ -77,23 +75,39 @@ export class Proposer {
   }
 
   async #run (): Promise<void> {
-    const { rpc, source } = this.#o
+    let failing: string | undefined
     while (!this.#abort.signal.aborted) {
-      const head = await rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
-      const boundary = slotBoundaryOf(head)
-      const clock = source.clock
-      const slot = Math.max(clock.current() + 1, Math.floor((boundary.timestamp - clock.genesisTime) / clock.secondsPerSlot) + 1)
-      const env = source.environmentAfter(boundary, slot)
-      source.announce(env)
-      const deadline = clock.timestampOf(slot) * 1000
-      const candidate = await this.#o.candidate(slot, head.hash, deadline)
-      const wait = deadline - Date.now()
-      if (wait > 0) { await sleep(wait, undefined, { signal: this.#abort.signal }).catch(() => {}) }
-      if (this.#abort.signal.aborted) { return }
-      const block = candidate != null ? await this.#include(candidate, env) : await this.#fallback(env)
-      this.blocks.push(block)
-      this.#o.onBlock?.(block)
+      try {
+        await this.#slot()
+        failing = undefined
+      } catch (err) {
+        // the chain did not answer: logged once per outage, the next slot tried after a pause
+        if (failing !== (err as Error).message && !this.#abort.signal.aborted) {
+          failing = (err as Error).message
+          this.#log.error('proposer-chain-error', { message: failing })
+        }
+        await sleep(500, undefined, { signal: this.#abort.signal }).catch(() => {})
+      }
     }
+  }
+
+  /** One slot: announce, wait for the candidate until the deadline, put a block on chain. */
+  async #slot (): Promise<void> {
+    const { rpc, source } = this.#o
+    const head = await rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    const boundary = slotBoundaryOf(head)
+    const clock = source.clock
+    const slot = Math.max(clock.current() + 1, Math.floor((boundary.timestamp - clock.genesisTime) / clock.secondsPerSlot) + 1)
+    const env = source.environmentAfter(boundary, slot)
+    source.announce(env)
+    const deadline = clock.timestampOf(slot) * 1000
+    const candidate = await this.#o.candidate(slot, head.hash, deadline)
+    const wait = deadline - Date.now()
+    if (wait > 0) { await sleep(wait, undefined, { signal: this.#abort.signal }).catch(() => {}) }
+    if (this.#abort.signal.aborted) { return }
+    const block = candidate != null ? await this.#include(candidate, env) : await this.#fallback(env)
+    this.blocks.push(block)
+    this.#o.onBlock?.(block)
   }
 
   /** The candidate becomes the chain's next block; then the second-EVM check. */
