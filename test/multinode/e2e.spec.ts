@@ -263,10 +263,11 @@ describe('e2e: the committee as processes', function () {
         await until(onFallback, 30_000, 'a committee block on a fallback block')
         blocks = [...net.proposer?.blocks ?? []]
         expect(net.proposer?.mismatches, net.failure).to.equal(0)
-        // nobody computed the fallback block's root: the slot on it was sealed on proven state
+        // the slot on the fallback block sealed: on proven state, or warm where a member's own simulation
+        // of the stalled slot came to that very block (nothing included: an empty block, as anvil's
+        // fallback is), so the parent's root is one it computed; chain-warm.spec covers the proof path
         const k = blocks.findIndex((x, j) => x.from === 'fallback' && blocks[j + 1]?.from === 'committee')
         await until(() => net.sealerWarm.has(blocks[k + 1].slot), 5000, 'the sealer\'s log line')
-        expect(net.sealerWarm.get(blocks[k + 1].slot), 'the slot on the fallback block: a cold parent').to.equal(false)
         const written = async (): Promise<boolean> => {
           const have = new Set(await readdir(join(net.dir, 'slots')).catch(() => []))
           return blocks.every(b => have.has(`${b.slot}.chain-block.json`) && (b.from === 'fallback' || have.has(`${b.slot}.candidate.ssz`)))
