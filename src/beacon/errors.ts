@@ -1,4 +1,6 @@
 /** Typed failures of the consensus-layer bridge: what went wrong, in words an operator can act on. */
+import { CodedError } from '../proto/index.ts'
+
 export type BeaconErrorCode =
   /** the beacon API did not answer (connection refused, timeout, HTTP error) */
   | 'beacon-unreachable'
@@ -7,12 +9,4 @@ export type BeaconErrorCode =
   /** one `payload_attributes` event was malformed or impossible; it is dropped */
   | 'beacon-bad-event'
 
-export class BeaconError extends Error {
-  readonly code: BeaconErrorCode
-
-  constructor (code: BeaconErrorCode, message: string) {
-    super(message)
-    this.name = 'BeaconError'
-    this.code = code
-  }
-}
+export class BeaconError extends CodedError<BeaconErrorCode> {}

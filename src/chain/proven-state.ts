@@ -16,7 +16,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
 import { Account, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_RLP, MapDB, setLengthLeft, ValueEncoding } from '@ethereumjs/util'
 import { LRUCache } from 'lru-cache'
-import { keccak256 } from '../proto/index.ts'
+import { CodedError, keccak256 } from '../proto/index.ts'
 import { RpcError } from './errors.ts'
 import { headerHash } from './header-hash.ts'
 import { memoized, remember } from './memo.ts'
@@ -38,15 +38,7 @@ export function nodeTrie (nodes: Map<string, Uint8Array>, root?: Uint8Array): Me
 export type ParentStateProofCode = 'parent-state-proof' | 'parent-state-incomplete'
 
 /** The RPC's answer about the parent does not verify (or lacks what a verified answer needs). */
-export class ParentStateProofError extends Error {
-  readonly code: ParentStateProofCode
-
-  constructor (code: ParentStateProofCode, message: string) {
-    super(message)
-    this.name = 'ParentStateProofError'
-    this.code = code
-  }
-}
+export class ParentStateProofError extends CodedError<ParentStateProofCode> {}
 
 interface ProofAnswer {
   address: string
