@@ -254,6 +254,31 @@ describe('member stages', function () {
       expect(catchUp.heldThrough).to.equal(200)
     })
 
+    it('repairs a gap: a candidate past the cursor walks a connected member\'s store, at most once per REPAIR_MS', async () => {
+      const { server, client } = await pair([4, 5, 6, 7].map(sealed))
+      const adopted: number[] = []
+      const held = new Set<number>([4, 5, 7]) // slot 6 missed while joining the mesh
+      let walks = 0
+      const catchUp = new CatchUp({
+        plane: client,
+        config,
+        heldThrough: 5,
+        latestHeld: async () => Math.max(...held),
+        adopt: async c => { if (held.has(c.slot)) { return false } adopted.push(c.slot); held.add(c.slot); return true },
+        members: () => { walks++; return [server.peerId] },
+        stopped: () => false,
+        log: silentLogger
+      })
+      catchUp.repair(6) // the next slot: nothing can hide below it
+      expect(walks).to.equal(0)
+      catchUp.repair(7)
+      await until(() => adopted.length > 0 && catchUp.heldThrough === 7, 10_000, 'the missed slot adopted')
+      expect(adopted).to.deep.equal([6])
+      expect(walks).to.equal(1)
+      catchUp.repair(9) // within REPAIR_MS of the last walk: none
+      expect(walks).to.equal(1)
+    })
+
     it('an interrupted walk leaves the cursor where it was', async () => {
       const { server, client } = await pair(Array.from({ length: 80 }, (_, i) => sealed(i)))
       const adopted: number[] = []

@@ -3,7 +3,9 @@
  * just connected to, verified against the pinned roster and adopted. The cursor starts after what
  * the member held when it started, not after its newest candidate: a live candidate can arrive before
  * the catch-up runs, and would hide the gap below it. It moves on only after a walk that reached the
- * end of what the peer holds.
+ * end of what the peer holds. A running member repairs gaps the same way: a candidate past the
+ * cursor may hide a slot it missed (it joined the gossip mesh late, or was stalled), so it walks a
+ * connected member's store from the cursor, at most every `REPAIR_MS`.
  *
  * Owns CatchUp.
  */
@@ -24,14 +26,20 @@ export interface CatchUpOptions {
   latestHeld(): Promise<number | undefined>
   /** adopts a verified candidate; false if the slot had one */
   adopt(candidate: CandidateValue): Promise<boolean>
+  /** the members this member is connected to on the public plane (default: none, no repairs) */
+  members?(): PeerId[]
   stopped(): boolean
   log: Logger
 }
+
+/** ms between two gap repairs */
+export const REPAIR_MS = 5000
 
 export class CatchUp {
   readonly #o: CatchUpOptions
   #heldThrough: number
   #running = false
+  #lastRepair = 0
 
   constructor (options: CatchUpOptions) {
     this.#o = options
@@ -41,6 +49,15 @@ export class CatchUp {
   /** Every candidate up to this slot is held (where the next catch-up starts after). */
   get heldThrough (): number {
     return this.#heldThrough
+  }
+
+  /** A candidate for `slot` was kept: past the cursor, it may hide a gap, so walk from a member. */
+  repair (slot: number): void {
+    if (slot <= this.#heldThrough + 1 || Date.now() - this.#lastRepair < REPAIR_MS) { return }
+    const peer = this.#o.members?.()[0]
+    if (peer == null) { return }
+    this.#lastRepair = Date.now()
+    void this.from(peer)
   }
 
   /** Fetches what `peer` holds after the cursor; one catch-up at a time (a second call returns). */

@@ -53,9 +53,6 @@ import type { HintBundleValue, MessageValues } from '../../proto/index.ts'
 import type { GossipTopicNames, SlotMessageKind } from '../../topics/index.ts'
 import type { Logger } from '../log.ts'
 
-/** ms between two gap repairs (catch-up walks triggered by a candidate past the cursor) */
-const GAP_REPAIR_MS = 5000
-
 export interface MemberNodeOptions {
   config: Config
   keys: MemberKeys
@@ -119,7 +116,6 @@ export class MemberNode extends EventTarget {
   #signingLog?: SigningLog
   #watcher?: HeadWatcher
   #trigger?: SlotTrigger
-  #lastRepair = 0
   #stopped = false
 
   private constructor (o: MemberNodeOptions, index: number) {
@@ -289,7 +285,7 @@ export class MemberNode extends EventTarget {
       predecode: txs => { this.#upstream.predecode(txs) },
       emit: detail => {
         this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail }))
-        this.#repairGaps(detail.candidate.slot)
+        this.#catchUp.repair(detail.candidate.slot)
       },
       stopped: () => this.#stopped
     })
@@ -298,18 +294,6 @@ export class MemberNode extends EventTarget {
     this.#bus = stages.bus
     this.#duties = stages.duties
     this.#catchUp = stages.catchUp
-  }
-
-  /**
-   * A candidate past the catch-up cursor may hide a slot this member missed (it joined the mesh late,
-   * or was stalled): walk a member's store from the cursor, at most every `GAP_REPAIR_MS`.
-   */
-  #repairGaps (slot: number): void {
-    if (slot <= this.#catchUp.heldThrough + 1 || Date.now() - this.#lastRepair < GAP_REPAIR_MS) { return }
-    const peer = this.publicPlane.node.getPeers().find(p => this.publicPlane.registry.roleOf(p) === 'member')
-    if (peer == null) { return }
-    this.#lastRepair = Date.now()
-    void this.#catchUp.from(peer)
   }
 
   async #publish (kind: SlotMessageKind, value: MessageValues[SlotMessageKind]): Promise<void> {

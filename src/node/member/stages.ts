@@ -95,6 +95,7 @@ export function buildStages (o: StagesOptions): MemberStages {
     heldThrough: o.heldThrough,
     latestHeld: async () => o.store.latestCandidateSlot(),
     adopt: async c => stages.candidates.adopt(c),
+    members: () => o.publicPlane.node.getPeers().filter(p => o.publicPlane.registry.roleOf(p) === 'member'),
     stopped: o.stopped,
     log
   })
