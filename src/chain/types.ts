@@ -1,3 +1,5 @@
+import type { ParentHeader } from '../proto/index.ts'
+
 /** A block as `eth_getBlockByNumber(n, false)` returns it (the fields atelier reads). */
 export interface RpcBlock {
   number: string
@@ -30,18 +32,7 @@ export interface SlotBoundary {
 }
 
 /** The parent fields core's simulation needs, decoded from an RPC block. */
-export interface ParentHeaderFields {
-  number: bigint
-  hash: Uint8Array
-  timestamp: bigint
-  gasLimit: bigint
-  gasUsed: bigint
-  baseFeePerGas: bigint
-  excessBlobGas?: bigint
-  blobGasUsed?: bigint
-}
-
-export function parentHeaderOf (block: RpcBlock): ParentHeaderFields {
+export function parentHeaderOf (block: RpcBlock): ParentHeader {
   const hex = block.hash.startsWith('0x') ? block.hash.slice(2) : block.hash
   return {
     number: BigInt(block.number),

@@ -3,19 +3,11 @@
  * fixes, the hints, auction winner and pool, the injected state source) and what comes out (body,
  * per-transaction outcomes, gas, roots, the candidate header). Types only.
  */
-import type { BundleValue, CandidateHeaderValue, WithdrawalValue } from '../proto/index.ts'
+import type { BundleValue, CandidateHeaderValue, ParentHeader, WithdrawalValue } from '../proto/index.ts'
 import type { Common, StateManagerInterface } from '@ethereumjs/common'
 
-export interface ParentHeader {
-  number: bigint
-  hash: Uint8Array
-  timestamp: bigint
-  gasLimit: bigint
-  gasUsed: bigint
-  baseFeePerGas: bigint
-  excessBlobGas?: bigint
-  blobGasUsed?: bigint
-}
+/** the parent's fields, as proto defines them for chain and core alike */
+export type { ParentHeader }
 
 /** What the slot leader fixes for everyone in OpenSlot. */
 export interface SlotEnvironment {

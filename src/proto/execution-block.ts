@@ -13,6 +13,18 @@ import { orderedTrieRoot } from './trie-root.ts'
 import type { CandidateHeaderValue, WithdrawalValue } from './types.ts'
 
 /** keccak256(RLP([])): a post-merge block has no ommers */
+/** The parent fields a slot's block is built from (chain decodes them from an RPC block, core reads them). */
+export interface ParentHeader {
+  number: bigint
+  hash: Uint8Array
+  timestamp: bigint
+  gasLimit: bigint
+  gasUsed: bigint
+  baseFeePerGas: bigint
+  excessBlobGas?: bigint
+  blobGasUsed?: bigint
+}
+
 export const EMPTY_OMMERS_HASH = keccak256(RLP.encode([]))
 const ZERO_NONCE = new Uint8Array(8)
 
