@@ -72,6 +72,8 @@ describe('beacon: slot clock, payload attributes, the environment check', () => 
     expect(clock.slotAt(1_700_000_119_999)).to.equal(9)
     expect(clock.slotAt(1_700_000_120_000)).to.equal(10)
     expect(clock.slotAt(1_600_000_000_000), 'before genesis').to.equal(0)
+    expect(clock.slotAfter(1_700_000_119), 'a block in slot 9 is the parent of slot 10').to.equal(10)
+    expect(clock.slotAfter(1_700_000_120)).to.equal(11)
     expect(() => new SlotClock(1_700_000_000, 0)).to.throw(/seconds per slot/)
     expect(() => new SlotClock(1.5, 12)).to.throw(/genesis time/)
   })

@@ -28,6 +28,11 @@ export class SlotClock {
     return Math.max(0, Math.floor((unixMs / 1000 - this.genesisTime) / this.secondsPerSlot))
   }
 
+  /** The first slot whose timestamp is after `unixSecs` (a block at that time is the parent of it). */
+  slotAfter (unixSecs: number): number {
+    return this.slotAt(unixSecs * 1000) + 1
+  }
+
   /** The slot in progress now. */
   current (): number {
     return this.slotAt(Date.now())

@@ -125,7 +125,7 @@ export class BeaconEventSource extends EventTarget {
    * The environment of `slot` on `parent` (default: the next slot on the clock after the parent's
    * time).
    */
-  environmentAfter (parent: SlotBoundary, slot = Math.floor((parent.timestamp - this.clock.genesisTime) / this.clock.secondsPerSlot) + 1): SlotEnvironment {
+  environmentAfter (parent: SlotBoundary, slot = this.clock.slotAfter(parent.timestamp)): SlotEnvironment {
     const timestamp = this.clock.timestampOf(slot)
     const proposerIndex = slot % TESTNET_PROPOSERS
     const parentHash = fromHex(parent.parentHash)

@@ -97,7 +97,7 @@ export class Proposer {
     const head = await rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
     const boundary = slotBoundaryOf(head)
     const clock = source.clock
-    const slot = Math.max(clock.current() + 1, Math.floor((boundary.timestamp - clock.genesisTime) / clock.secondsPerSlot) + 1)
+    const slot = Math.max(clock.current() + 1, clock.slotAfter(boundary.timestamp))
     const env = source.environmentAfter(boundary, slot)
     source.announce(env)
     const deadline = clock.timestampOf(slot) * 1000
