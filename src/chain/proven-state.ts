@@ -10,19 +10,17 @@
  * built on state other than the parent's. This refines the design's "the chain RPC is inside the TCB"
  * (ARCHITECTURE §9).
  *
- * Owns ProvenParent, ProvenParentCache and ParentStateProofError.
+ * Owns ProvenParent and ParentStateProofError; the cache of recent parents is proven-parent-cache.ts.
  */
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
 import { Account, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_RLP, MapDB, setLengthLeft, ValueEncoding } from '@ethereumjs/util'
-import { LRUCache } from 'lru-cache'
 import { CodedError, keccak256 } from '../proto/index.ts'
 import { RpcError } from './errors.ts'
 import { headerHash } from './header-hash.ts'
 import { memoized, remember } from './memo.ts'
 import { accessedState } from './parent-state.ts'
 import { collapseSibling, keyUnder, MAX_CRAFTED_NIBBLES } from './trie-collapse.ts'
-import { reachableNodes } from './warm-state.ts'
 import type { CallShape } from './parent-state.ts'
 import type { ChainRpc } from './rpc-client.ts'
 import type { RpcBlock } from './types.ts'
@@ -386,53 +384,4 @@ function decodeRlpBytes (value: Uint8Array): Uint8Array {
   if (value.length === 1 && value[0] < 0x80) { return value }
   if (value[0] >= 0x80 && value[0] <= 0xb7) { return value.subarray(1, 1 + value[0] - 0x80) }
   throw new ParentStateProofError('parent-state-proof', 'a storage leaf that is not an RLP string')
-}
-
-/** A few recent parents, by hash: a reorg at a height never serves another block's state. */
-export interface ProvenParentCacheOptions {
-  /** parents held (default 4) */
-  max?: number
-  /** a parent was opened: `warm` from a predecessor's post-state, `proofs` from the chain RPC alone */
-  onOpen?(path: 'warm' | 'proofs'): void
-  /** start parents from a predecessor's post-state where one is held (default true) */
-  warm?: boolean
-}
-
-export class ProvenParentCache {
-  readonly #rpc: ChainRpc
-  readonly #o: ProvenParentCacheOptions
-  readonly #parents: LRUCache<string, Promise<ProvenParent>>
-  readonly #opened: LRUCache<string, ProvenParent>
-
-  constructor (rpc: ChainRpc, options: ProvenParentCacheOptions = {}) {
-    this.#rpc = rpc
-    this.#o = options
-    this.#parents = new LRUCache({ max: options.max ?? 4 })
-    this.#opened = new LRUCache({ max: options.max ?? 4 })
-  }
-
-  async get (parentHash: string): Promise<ProvenParent> {
-    const key = lower(parentHash)
-    let p = this.#parents.get(key)
-    if (p == null) {
-      p = this.#open(key)
-      this.#parents.set(key, p)
-      p.catch(() => { if (this.#parents.get(key) === p) { this.#parents.delete(key) } })
-    }
-    return p
-  }
-
-  /**
-   * Opens a parent; when a held parent's simulation wrote this one's state root (the committee's own
-   * block went on chain), it starts from that post-state instead of proofs.
-   */
-  async #open (key: string): Promise<ProvenParent> {
-    const parent = await ProvenParent.open(this.#rpc, key)
-    const root = bytesToUnprefixedHex(parent.stateRoot)
-    const donor = this.#o.warm === false ? undefined : [...this.#opened.values()].find(d => d.nodes.has(root))
-    if (donor != null) { parent.seed(reachableNodes(donor.nodes, parent.stateRoot)) }
-    this.#opened.set(key, parent)
-    this.#o.onOpen?.(donor != null ? 'warm' : 'proofs')
-    return parent
-  }
 }
