@@ -24,6 +24,7 @@ import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
 import { TestnetFollower } from './follower.ts'
 import { LoadGenerator } from './load.ts'
+import { MemberFigures } from './member-figures.ts'
 import { MemberProcess } from './member-process.ts'
 import { Proposer } from './proposer.ts'
 import { TestnetProvision } from './provision.ts'
@@ -37,7 +38,7 @@ import type { Logger } from '../log.ts'
 import type { DevChain } from './anvil.ts'
 import type { LogLine } from './member-process.ts'
 import type { ProposedBlock } from './proposer.ts'
-import type { TestnetOptions } from './testnet-options.ts'
+import type { SlotProgress, TestnetOptions } from './testnet-options.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 const round2 = (x: number): number => Math.round(x * 100) / 100
@@ -55,20 +56,14 @@ export class Testnet {
   readonly options: TestnetOptions
   readonly log: Logger
   readonly members: MemberProcess[] = []
-  readonly sealLatency = new Map<number, number>()
-  /** wall-clock ms when the slot's leader opened it */
-  readonly openedAt = new Map<number, number>()
-  /** the sealer's own simulation time, ms */
-  readonly simulationMs = new Map<number, number>()
-  /** whether the sealer simulated on a warm parent (its own post-state), by slot */
-  readonly sealerWarm = new Map<number, boolean>()
+  /** what the members' logs say of each slot (member-figures.ts) */
+  readonly figures = new MemberFigures()
+  readonly sealLatency = this.figures.sealLatency
+  readonly openedAt = this.figures.openedAt
+  readonly simulationMs = this.figures.simulationMs
+  readonly sealerWarm = this.figures.sealerWarm
   /** wall-clock ms when the payload attributes for the slot went out */
   readonly announcedAt = new Map<number, number>()
-  /** member → slot → simulated on a warm parent */
-  readonly #warmBy = new Map<number, Map<number, boolean>>()
-  divergence = 0
-  /** parent states the members opened, by path (their debug logs) */
-  readonly parentStates = { warm: 0, proofs: 0 }
   /** the first second-EVM mismatch, in words: the closed loop's run has failed */
   failure?: string
   /** the chain: the testnet's own anvil, or the user's (`chainRpc`) */
@@ -203,20 +198,23 @@ export class Testnet {
     if (b.refused?.[0] != null) {
       this.failure ??= `slot ${b.slot}: the chain refused a transaction of the candidate: ${b.refused[0]}`
     }
-    this.options.onProgress?.({
-      slot: b.slot,
-      from: b.from,
-      secondEvm: secondEvmWords(b),
-      leader: leaderFor(b.slot, this.n),
+    this.options.onProgress?.({ ...this.#progress(b.slot, c, b.hash), from: b.from, secondEvm: secondEvmWords(b) })
+  }
+
+  /** A slot's line: its candidate (if the committee made one) and the block hash it has. */
+  #progress (slot: number, c: CandidateValue | undefined, blockHash: string): SlotProgress {
+    return {
+      slot,
+      leader: leaderFor(slot, this.n),
       txs: c?.body.length ?? 0,
       gas: c?.header.gasUsed ?? 0,
       signers: c?.committeeRoster.length ?? 0,
       committee: this.n,
-      sealLatencyMs: this.sealLatency.get(b.slot),
+      sealLatencyMs: this.sealLatency.get(slot),
       verified: c != null,
-      blockHash: b.hash,
+      blockHash,
       blockValue: c?.blockValue ?? 0n
-    })
+    }
   }
 
   memberArgs (i: number): string[] {
@@ -255,30 +253,9 @@ export class Testnet {
   }
 
   #onMemberLog (i: number, line: LogLine): void {
-    if (line.event === 'slot-opened' && typeof line.slot === 'number' && typeof line.openedAt === 'number') {
-      this.openedAt.set(line.slot, line.openedAt)
-    } else if (line.event === 'slot-sealed' && line.sealer === 'self' && typeof line.slot === 'number') {
-      if (typeof line.latencyMs === 'number') { this.sealLatency.set(line.slot, line.latencyMs) }
-      if (typeof line.simulationMs === 'number') { this.simulationMs.set(line.slot, line.simulationMs) }
-      const warm = this.#warmBy.get(i)?.get(line.slot)
-      if (warm != null) { this.sealerWarm.set(line.slot, warm) }
-    } else if (line.event === 'slot-parent' && typeof line.slot === 'number' && typeof line.warm === 'boolean') {
-      this.#noteParent(i, line.slot, line.warm)
-    } else if (line.event === 'parent-state-opened' && (line.path === 'warm' || line.path === 'proofs')) {
-      this.parentStates[line.path]++
-    } else if (line.event === 'simulation-divergence') {
-      this.divergence++
-    } else if (line.level === 'error') {
+    if (!this.figures.read(i, line) && line.level === 'error') {
       this.log.warn('member-error', { member: i, event: line.event, message: line.message })
     }
-  }
-
-  /** Member `i` simulated `slot` on a warm (or cold) parent; bounded: the flag matters until the slot seals. */
-  #noteParent (i: number, slot: number, warm: boolean): void {
-    const bySlot = this.#warmBy.get(i) ?? new Map<number, boolean>()
-    bySlot.set(slot, warm)
-    if (bySlot.size > 128) { bySlot.delete(bySlot.keys().next().value as number) }
-    this.#warmBy.set(i, bySlot)
   }
 
   async clientKey (role: 'reader' | 'cobuilder', ttl = 86_400): Promise<{ key: PrivateKey, jwt: string }> {
@@ -330,18 +307,7 @@ export class Testnet {
     for (let i = 0; i < 20 && !this.sealLatency.has(c.slot) && !this.#stopped; i++) {
       await new Promise(resolve => setTimeout(resolve, 50))
     }
-    this.options.onProgress?.({
-      slot: c.slot,
-      leader: leaderFor(c.slot, this.n),
-      txs: c.body.length,
-      gas: c.header.gasUsed,
-      signers: c.committeeRoster.length,
-      committee: this.n,
-      sealLatencyMs: this.sealLatency.get(c.slot),
-      verified: true,
-      blockHash: `0x${toHex(c.header.blockHash)}`,
-      blockValue: c.blockValue
-    })
+    this.options.onProgress?.(this.#progress(c.slot, c, `0x${toHex(c.header.blockHash)}`))
   }
 
   async #sendHint (slot: number): Promise<void> {
@@ -391,7 +357,7 @@ export class Testnet {
       transactionsSubmitted: this.load?.submitted.size ?? 0,
       hintsSent: this.hintsSent,
       hintsAccepted: this.hintsAccepted,
-      simulationDivergence: this.divergence,
+      simulationDivergence: this.figures.divergence,
       ...(this.proposer == null
         ? {}
         : {
@@ -399,7 +365,7 @@ export class Testnet {
             fallbackBlocks: this.proposer.fallbacks,
             secondEvmMismatches: this.proposer.mismatches,
             stateRootsNotCanonical: this.proposer.stateRootsDiffer,
-            warmParentShare: round2(this.parentStates.warm / Math.max(1, this.parentStates.warm + this.parentStates.proofs)),
+            warmParentShare: round2(this.figures.warmShare),
             blockValueWei: String(this.proposer.blocks.reduce((v, b) => v + (b.candidate?.blockValue ?? 0n), 0n))
           }),
       failure: this.failure,
