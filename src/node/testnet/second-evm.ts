@@ -67,3 +67,10 @@ export function secondEvmCheck (c: CandidateValue, block: ChainBlock): SecondEvm
   expect('blockHash (header with the chain\'s own values for the fields it cannot take)', hex(executionBlockHash(header)), block.hash)
   return { mismatches, substituted, stateRootDiffers }
 }
+
+/** A verdict for the slot's line: `equal`, `equal (stateRoot not canonical)` or `MISMATCH: <field>`. */
+export function verdictWords (v: SecondEvmVerdict): string {
+  const mismatch = v.mismatches[0]
+  if (mismatch != null) { return `MISMATCH: ${mismatch.field}` }
+  return v.stateRootDiffers ? 'equal (stateRoot not canonical)' : 'equal'
+}

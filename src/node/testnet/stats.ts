@@ -1,10 +1,12 @@
 /**
  * What a testnet run sealed, in figures: the verified candidates' slot range and gaps, the
  * transactions they hold, and seal-latency percentiles (nearest rank) over the slots the follower
- * verified. Pure.
+ * verified; and, in the closed loop, the chain's side: blocks from the committee and fallbacks,
+ * second-EVM mismatches, non-canonical roots, the warm share, the block value. Pure.
  *
- * Owns runStats.
+ * Owns runStats and closedLoopStats.
  */
+import type { ProposedBlock } from './proposer.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 
 export interface RunStats {
@@ -34,5 +36,25 @@ export function runStats (candidates: ReadonlyMap<number, CandidateValue>, sealL
     transactionsIncluded: [...candidates.values()].reduce((n, c) => n + c.body.length, 0),
     sealLatencyP50Ms: percentile(lat, 50),
     sealLatencyP95Ms: percentile(lat, 95)
+  }
+}
+
+/** The proposer's counts, as its summary gives them. */
+export interface ProposerCounts {
+  proposed: number
+  fallbacks: number
+  mismatches: number
+  stateRootsDiffer: number
+  blocks: ProposedBlock[]
+}
+
+export function closedLoopStats (p: ProposerCounts, warmShare: number): Record<string, number | string> {
+  return {
+    blocksFromCommittee: p.proposed,
+    fallbackBlocks: p.fallbacks,
+    secondEvmMismatches: p.mismatches,
+    stateRootsNotCanonical: p.stateRootsDiffer,
+    warmParentShare: Math.round(warmShare * 100) / 100,
+    blockValueWei: String(p.blocks.reduce((v, b) => v + (b.candidate?.blockValue ?? 0n), 0n))
   }
 }

@@ -29,7 +29,8 @@ import { MemberProcess } from './member-process.ts'
 import { Proposer } from './proposer.ts'
 import { TestnetProvision } from './provision.ts'
 import { writeCandidateFiles, writeSlotFiles } from './run-files.ts'
-import { runStats } from './stats.ts'
+import { verdictWords } from './second-evm.ts'
+import { closedLoopStats, runStats } from './stats.ts'
 import type { ChainInfo } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { TestTd } from '../../enclave/testing.ts'
@@ -40,16 +41,6 @@ import type { LogLine } from './member-process.ts'
 import type { ProposedBlock } from './proposer.ts'
 import type { SlotProgress, TestnetOptions } from './testnet-options.ts'
 import type { PrivateKey } from '@libp2p/interface'
-
-const round2 = (x: number): number => Math.round(x * 100) / 100
-
-/** The second-EVM verdict on a committee block, for the slot's line. */
-function secondEvmWords (b: ProposedBlock): string | undefined {
-  if (b.verdict == null) { return undefined }
-  const mismatch = b.verdict.mismatches[0]
-  if (mismatch != null) { return `MISMATCH: ${mismatch.field}` }
-  return b.verdict.stateRootDiffers ? 'equal (stateRoot not canonical)' : 'equal'
-}
 
 export class Testnet {
   readonly dir: string
@@ -198,7 +189,7 @@ export class Testnet {
     if (b.refused?.[0] != null) {
       this.failure ??= `slot ${b.slot}: the chain refused a transaction of the candidate: ${b.refused[0]}`
     }
-    this.options.onProgress?.({ ...this.#progress(b.slot, c, b.hash), from: b.from, secondEvm: secondEvmWords(b) })
+    this.options.onProgress?.({ ...this.#progress(b.slot, c, b.hash), from: b.from, secondEvm: b.verdict == null ? undefined : verdictWords(b.verdict) })
   }
 
   /** A slot's line: its candidate (if the committee made one) and the block hash it has. */
@@ -358,16 +349,7 @@ export class Testnet {
       hintsSent: this.hintsSent,
       hintsAccepted: this.hintsAccepted,
       simulationDivergence: this.figures.divergence,
-      ...(this.proposer == null
-        ? {}
-        : {
-            blocksFromCommittee: this.proposer.proposed,
-            fallbackBlocks: this.proposer.fallbacks,
-            secondEvmMismatches: this.proposer.mismatches,
-            stateRootsNotCanonical: this.proposer.stateRootsDiffer,
-            warmParentShare: round2(this.figures.warmShare),
-            blockValueWei: String(this.proposer.blocks.reduce((v, b) => v + (b.candidate?.blockValue ?? 0n), 0n))
-          }),
+      ...(this.proposer == null ? {} : closedLoopStats(this.proposer, this.figures.warmShare)),
       failure: this.failure,
       dir: this.#temporary ? undefined : this.dir
     }
