@@ -59,6 +59,8 @@ export class Proposer {
   mismatches = 0
   stateRootsDiffer = 0
   #loop?: Promise<void>
+  /** the block this proposer just put on chain: the next slot's parent, without asking again */
+  #head?: RpcBlock
 
   constructor (options: ProposerOptions) {
     this.#o = options
@@ -81,6 +83,7 @@ export class Proposer {
         await this.#slot()
         failing = undefined
       } catch (err) {
+        this.#head = undefined
         // the chain did not answer: logged once per outage, the next slot tried after a pause
         if (failing !== (err as Error).message && !this.#abort.signal.aborted) {
           failing = (err as Error).message
@@ -94,7 +97,7 @@ export class Proposer {
   /** One slot: announce, wait for the candidate until the deadline, put a block on chain. */
   async #slot (): Promise<void> {
     const { rpc, source } = this.#o
-    const head = await rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    const head = this.#head ?? await rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
     const boundary = slotBoundaryOf(head)
     const clock = source.clock
     const slot = Math.max(clock.current() + 1, clock.slotAfter(boundary.timestamp))
@@ -108,6 +111,13 @@ export class Proposer {
     const block = candidate != null ? await this.#include(candidate, env) : await this.#fallback(env)
     this.blocks.push(block)
     this.#o.onBlock?.(block)
+  }
+
+  /** The block just mined, which is also the next slot's parent. */
+  async #mined (): Promise<ChainBlock> {
+    const block = await this.#o.rpc.call<ChainBlock & RpcBlock>('eth_getBlockByNumber', ['latest', false])
+    this.#head = block
+    return block
   }
 
   /** The candidate becomes the chain's next block; then the second-EVM check. */
@@ -126,7 +136,7 @@ export class Proposer {
     await rpc.call('anvil_setCoinbase', [hex(c.header.feeRecipient)])
     await rpc.call('anvil_setNextBlockBaseFeePerGas', [`0x${c.header.baseFeePerGas.toString(16)}`])
     await rpc.call('evm_mine')
-    const block = await rpc.call<ChainBlock>('eth_getBlockByNumber', ['latest', false])
+    const block = await this.#mined()
     const verdict = secondEvmCheck(c, block)
     this.proposed++
     if (verdict.stateRootDiffers) { this.stateRootsDiffer++ }
@@ -144,7 +154,7 @@ export class Proposer {
     await rpc.call('evm_setNextBlockTimestamp', [env.timestamp])
     await rpc.call('anvil_setCoinbase', [hex(env.feeRecipient)])
     await rpc.call('evm_mine')
-    const block = await rpc.call<ChainBlock>('eth_getBlockByNumber', ['latest', false])
+    const block = await this.#mined()
     this.fallbacks++
     this.#log.warn('fallback-block', { slot: env.slot, number: Number(BigInt(block.number)) })
     return { slot: env.slot, number: Number(BigInt(block.number)), hash: block.hash, from: 'fallback', chainBlock: block }
