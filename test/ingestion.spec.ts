@@ -1,4 +1,5 @@
 import { expect } from 'aegir/chai'
+import { takeTransaction } from '../src/core/index.ts'
 import { InputPool, serveIngestion } from '../src/node/index.ts'
 import { toHex } from '../src/proto/index.ts'
 import type { AuctionBidValue } from '../src/proto/index.ts'
@@ -8,11 +9,13 @@ describe('node: ingestion endpoint and input pool', () => {
   let server: Server
   let url: string
   const txs: Uint8Array[][] = []
+  const RULES = { chainId: 31337, hardfork: 'osaka' }
   const bids: AuctionBidValue[] = []
 
   before(async () => {
     const s = await serveIngestion({
-      transactions: t => { txs.push(t); return [] },
+      take: raw => takeTransaction(raw, RULES),
+      transactions: t => { txs.push(t.map(x => x.canonical)); return [] },
       bid: b => { bids.push(b) },
       slotOfBlock: n => {
         if (n <= 5) { throw new Error(`block ${n} is already on chain (the head is 5)`) }

@@ -75,7 +75,7 @@ describe('member stages', function () {
     const metrics = new NodeMetrics()
     const published: Stages['published'] = []
     const cfg = { ...config, committeeSize: config.committeeSize, tuning: { ...config.tuning, ...tuning } } as unknown as Config
-    const hints = new HintBook({ table, domainId: config.root().bytes, nextSlot: () => 0, isOpen: s => machine.slotSpec(s) != null, relay: async () => {}, predecode: () => {}, metrics, log: silentLogger })
+    const hints = new HintBook({ table, domainId: config.root().bytes, nextSlot: () => 0, isOpen: s => machine.slotSpec(s) != null, relay: async () => {}, predecode: () => {}, blobsMissing: txs => pool.blobsMissing(txs), metrics, log: silentLogger })
     const bus: CommandBus = new CommandBus({
       machine,
       table,

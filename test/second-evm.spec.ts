@@ -4,7 +4,7 @@
  */
 import { expect } from 'aegir/chai'
 import { secondEvmCheck } from '../src/node/testnet/index.ts'
-import { executionBlockHash, keccak256, toHex } from '../src/proto/index.ts'
+import { executionBlockHash, keccak256, orderedTrieRoot, toHex } from '../src/proto/index.ts'
 import { unsignedCandidate } from './fixtures/committee.ts'
 import type { ChainBlock } from '../src/node/testnet/index.ts'
 import type { CandidateHeaderValue } from '../src/proto/index.ts'
@@ -55,5 +55,16 @@ describe('testnet: the second-EVM check', () => {
     expect(order.mismatches.map(m => m.field)).to.deep.equal(['transaction 0', 'transaction 1'])
     const timestamp = secondEvmCheck(c, chainBlockOf(c.header, c.body, { timestamp: c.header.timestamp + 1 }))
     expect(timestamp.mismatches.map(m => m.field)).to.deep.equal(['blockHash (header with the chain\'s own values for the fields it cannot take)'])
+  })
+
+  it('a transactions root over the forms the chain was given (blob transactions wrapped, as anvil roots them) is substituted; any other is a mismatch', () => {
+    const sent = c.body.map((raw, i) => i === 0 ? Uint8Array.from([...raw, 0xaa]) : raw)
+    const wrapped = secondEvmCheck(c, chainBlockOf(c.header, c.body, { transactionsRoot: orderedTrieRoot(sent) }), sent)
+    expect(wrapped.mismatches).to.deep.equal([])
+    expect(wrapped.substituted).to.include('transactionsRoot')
+    // the same root without the forms it is over, or a root over anything else: the field is named
+    expect(secondEvmCheck(c, chainBlockOf(c.header, c.body, { transactionsRoot: orderedTrieRoot(sent) })).mismatches.map(m => m.field)).to.include('transactionsRoot')
+    const other = secondEvmCheck(c, chainBlockOf(c.header, c.body, { transactionsRoot: new Uint8Array(32).fill(3) }), sent)
+    expect(other.mismatches.map(m => m.field)).to.include('transactionsRoot')
   })
 })

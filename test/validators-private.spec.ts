@@ -25,7 +25,7 @@ describe('topics: private relay validators', () => {
       expect(forged).to.deep.include({ verdict: 'reject' })
       expect(forged.reason).to.match(/bad hint signature/)
       expect(validateHintMessage(encodeMessage('HintBundle', hint), new Uint8Array(32)).verdict).to.equal('reject')
-      const wrongKind = validateHintMessage(encodeMessage('PoolTransactions', { txs: [] }), domainId)
+      const wrongKind = validateHintMessage(encodeMessage('PoolTransactions', { txs: [], sidecars: [] }), domainId)
       expect(wrongKind.verdict).to.equal('reject')
       expect(wrongKind.reason).to.match(/wrong topic for PoolTransactions/)
       expect(validateHintMessage(Uint8Array.from([1, 2, 3]), domainId).verdict).to.equal('reject')
@@ -34,7 +34,7 @@ describe('topics: private relay validators', () => {
 
   describe('pool', () => {
     it('accepts pool transactions and auction bids, with the decoded value', () => {
-      const txs = validatePoolMessage(encodeMessage('PoolTransactions', { txs: [Uint8Array.from([1, 2])] }))
+      const txs = validatePoolMessage(encodeMessage('PoolTransactions', { txs: [Uint8Array.from([1, 2])], sidecars: [] }))
       expect(txs.verdict).to.equal('accept')
       expect(txs.value?.kind).to.equal('PoolTransactions')
       const bid = validatePoolMessage(encodeMessage('AuctionBid', EXAMPLES.AuctionBid as never))

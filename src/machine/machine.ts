@@ -51,7 +51,6 @@ interface SlotState {
 }
 
 /** blobs travel with the closed loop; until then every bundle is empty */
-const EMPTY_BLOBS_BUNDLE = { commitments: [], proofs: [], blobs: [] }
 
 export class AtelierMachine {
   readonly #o: MachineOptions
@@ -134,7 +133,6 @@ export class AtelierMachine {
       executionRequests: result.executionRequests,
       blockValue: result.blockValue,
       hintsApplied: result.hintsApplied,
-      blobsBundle: EMPTY_BLOBS_BUNDLE,
       builderSig: new Uint8Array(96),
       committeeRoster: []
     }

@@ -3,6 +3,10 @@
  * `eth_sendRawTransaction`, `eth_sendBundle` (`{ txs, revertProtected, slot | blockNumber }`) and
  * `atelier_setAuctionWinner` (`{ slot | blockNumber, txs, revertProtected }`); accepted inputs are
  * relayed to the other members on the private plane so whoever leads a slot sees the same pool.
+ * A blob transaction comes in its network form (EIP-7594: with its blobs, commitments and cell
+ * proofs, MAX_NETWORK_TRANSACTION_BYTES at most); what enters the pool is its canonical form, its
+ * sidecars kept beside it (BlobStore), and only a blob transaction whose sidecars are held is offered
+ * to a slot.
  * Bids target beacon slots; a Flashbots-style `blockNumber` is turned into the slot that would build
  * that block if no slot is missed on the way (the member's `slotOfBlock`), so `slot` is the precise
  * target.
@@ -13,14 +17,17 @@
 import { createServer } from 'node:http'
 import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../core/index.ts'
-import { MAX_TRANSACTION_BYTES, MAX_TRANSACTIONS, fromHex, toHex } from '../proto/index.ts'
-import type { AuctionBidValue, BundleValue } from '../proto/index.ts'
+import { MAX_NETWORK_TRANSACTION_BYTES, MAX_TRANSACTION_BYTES, MAX_TRANSACTIONS, fromHex, toHex } from '../proto/index.ts'
+import type { BlobStore } from './blob-store.ts'
+import type { TakenTransaction } from '../core/index.ts'
+import type { AuctionBidValue, BlobSidecarValue, BundleValue } from '../proto/index.ts'
 import type { Server } from 'node:http'
 
 export const MAX_POOL = 20_000
 const MAX_SPENT = 200_000
 
 export class InputPool {
+  readonly #blobs?: BlobStore
   readonly #pool = new Map<string, Uint8Array>()
   /**
    * hashes already in a sealed candidate: never again (a late relay must not resurrect them); bounded,
@@ -30,6 +37,11 @@ export class InputPool {
   readonly #reserved = new Map<number, string[]>()
   readonly #bids = new Map<number, BundleValue[]>()
   readonly #winners = new Map<number, BundleValue>()
+
+  /** `blobs`: a blob transaction is offered to a slot only while its sidecars are held there */
+  constructor (options: { blobs?: BlobStore } = {}) {
+    this.#blobs = options.blobs
+  }
 
   /** Adds transactions; returns the hashes of the new ones. */
   addTransactions (txs: Uint8Array[]): string[] {
@@ -65,16 +77,21 @@ export class InputPool {
 
   /** The transactions a leader fixes for a slot (insertion order; core orders them canonically). */
   unsealedFor (): Uint8Array[] {
-    return [...this.#pool.values()].slice(0, MAX_TRANSACTIONS)
+    const out: Uint8Array[] = []
+    for (const raw of this.#pool.values()) {
+      if (out.length === MAX_TRANSACTIONS) { break }
+      if (this.#servable([raw])) { out.push(raw) }
+    }
+    return out
   }
 
-  /** The declared winner, else the bid with the most transactions (first bid on a tie). */
+  /** The declared winner, else the bid with the most transactions (first bid on a tie); blobs held. */
   auctionWinnerFor (slot: number): BundleValue | undefined {
     const declared = this.#winners.get(slot)
-    if (declared != null) {
+    if (declared != null && this.#servable(declared.txs)) {
       return declared
     }
-    const bids = this.#bids.get(slot) ?? []
+    const bids = (this.#bids.get(slot) ?? []).filter(b => this.#servable(b.txs))
     return bids.reduce<BundleValue | undefined>((best, b) => best == null || b.txs.length > best.txs.length ? b : best, undefined)
   }
 
@@ -107,6 +124,15 @@ export class InputPool {
     this.#winners.delete(slot)
   }
 
+  /** Why these transactions' blobs could not be served with a block; undefined if they can (or none are blob ones). */
+  blobsMissing (txs: Uint8Array[]): string | undefined {
+    return this.#blobs?.missing(txs)
+  }
+
+  #servable (txs: Uint8Array[]): boolean {
+    return this.blobsMissing(txs) == null
+  }
+
   #isReserved (hash: string): boolean {
     for (const list of this.#reserved.values()) {
       if (list.includes(hash)) { return true }
@@ -116,8 +142,11 @@ export class InputPool {
 }
 
 export interface IngestionHandlers {
-  transactions(txs: Uint8Array[]): string[]
-  bid(bid: AuctionBidValue): void
+  /** a transaction as submitted, in its canonical form and its checked sidecars; throws with the reason if refused */
+  take(raw: Uint8Array): TakenTransaction
+  transactions(txs: TakenTransaction[]): string[]
+  /** `sidecars`: those of the bundle's blob transactions */
+  bid(bid: AuctionBidValue, sidecars: BlobSidecarValue[]): void
   /** the slot that builds block `blockNumber` if none is missed; throws with the reason if none can */
   slotOfBlock(blockNumber: number): number
 }
@@ -138,6 +167,24 @@ function bytesParam (v: unknown, what: string): Uint8Array {
   return fromHex(v)
 }
 
+/** A submitted transaction, bounded (its network form may carry six blobs) and taken apart. */
+function transactionParam (v: unknown, what: string, take: IngestionHandlers['take']): TakenTransaction {
+  if (typeof v === 'string' && v.length > 2 + 2 * MAX_NETWORK_TRANSACTION_BYTES) {
+    throw new RpcFailure(-32602, `${what}: over ${MAX_NETWORK_TRANSACTION_BYTES} bytes`)
+  }
+  const raw = bytesParam(v, what)
+  let taken: TakenTransaction
+  try {
+    taken = take(raw)
+  } catch (err) {
+    throw new RpcFailure(-32602, `${what}: ${(err as Error).message}`)
+  }
+  if (taken.canonical.length > MAX_TRANSACTION_BYTES) {
+    throw new RpcFailure(-32602, `${what}: ${taken.canonical.length} bytes, over the ${MAX_TRANSACTION_BYTES} a transaction may have`)
+  }
+  return taken
+}
+
 function quantityParam (v: unknown): number {
   let n: number
   try {
@@ -148,7 +195,7 @@ function quantityParam (v: unknown): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : Number.NaN
 }
 
-function bundleParam (p: unknown, slotOfBlock: IngestionHandlers['slotOfBlock']): { slot: number, bundle: BundleValue } {
+function bundleParam (p: unknown, handlers: IngestionHandlers): { slot: number, bundle: BundleValue, sidecars: BlobSidecarValue[] } {
   const o = p as { txs?: unknown, revertProtected?: unknown, blockNumber?: unknown, slot?: unknown }
   if (o == null || !Array.isArray(o.txs) || o.txs.length === 0 || o.txs.length > MAX_TRANSACTIONS) {
     throw new RpcFailure(-32602, 'bundle: expected { txs: [0x…], revertProtected?: bool, slot | blockNumber }')
@@ -162,7 +209,7 @@ function bundleParam (p: unknown, slotOfBlock: IngestionHandlers['slotOfBlock'])
       throw new RpcFailure(-32602, 'bundle: expected a slot or a blockNumber (a non-negative quantity)')
     }
     try {
-      slot = slotOfBlock(block)
+      slot = handlers.slotOfBlock(block)
     } catch (err) {
       throw new RpcFailure(-32602, `bundle: ${(err as Error).message}`)
     }
@@ -170,7 +217,8 @@ function bundleParam (p: unknown, slotOfBlock: IngestionHandlers['slotOfBlock'])
   if (Number.isNaN(slot)) {
     throw new RpcFailure(-32602, 'bundle: expected a slot or a blockNumber (a non-negative quantity)')
   }
-  return { slot, bundle: { txs: o.txs.map((t, i) => bytesParam(t, `txs[${i}]`)), revertProtected: o.revertProtected === true } }
+  const taken = o.txs.map((t, i) => transactionParam(t, `txs[${i}]`, handlers.take))
+  return { slot, bundle: { txs: taken.map(t => t.canonical), revertProtected: o.revertProtected === true }, sidecars: taken.flatMap(t => t.sidecars) }
 }
 
 /** The member's local JSON-RPC endpoint for upstream services. Loopback unless told otherwise. */
@@ -178,18 +226,18 @@ export async function serveIngestion (handlers: IngestionHandlers, port: number,
   const call = (method: string, params: unknown[]): unknown => {
     switch (method) {
       case 'eth_sendRawTransaction': {
-        const raw = bytesParam(params[0], 'transaction')
-        handlers.transactions([raw])
-        return `0x${toHex(keccak256(raw))}`
+        const taken = transactionParam(params[0], 'transaction', handlers.take)
+        handlers.transactions([taken])
+        return `0x${toHex(keccak256(taken.canonical))}`
       }
       case 'eth_sendBundle': {
-        const { slot, bundle } = bundleParam(params[0], handlers.slotOfBlock)
-        handlers.bid({ slot, bundle, winner: false })
+        const { slot, bundle, sidecars } = bundleParam(params[0], handlers)
+        handlers.bid({ slot, bundle, winner: false }, sidecars)
         return { bundleHash: `0x${toHex(keccak256(Buffer.concat(bundle.txs)))}` }
       }
       case 'atelier_setAuctionWinner': {
-        const { slot, bundle } = bundleParam(params[0], handlers.slotOfBlock)
-        handlers.bid({ slot, bundle, winner: true })
+        const { slot, bundle, sidecars } = bundleParam(params[0], handlers)
+        handlers.bid({ slot, bundle, winner: true }, sidecars)
         return true
       }
       default:

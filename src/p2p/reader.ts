@@ -9,13 +9,14 @@ import { LRUCache } from 'lru-cache'
 import { explainVerify } from '../config/index.ts'
 import { candidateSigningRoot, toHex } from '../proto/index.ts'
 import { gossipTopicNames, validateCandidate } from '../topics/index.ts'
+import { requestBlobs } from './blobs-stream.ts'
 import { TicketEvidenceSource } from './evidence-source.ts'
 import { Plane } from './plane.ts'
 import { policyFromConfig } from './policy.ts'
 import { syncCandidates } from './sync-pager.ts'
 import type { HandshakeEvent } from './attested-noise.ts'
 import type { Config } from '../config/index.ts'
-import type { CandidateValue } from '../proto/index.ts'
+import type { BlobsBundleValue, CandidateValue } from '../proto/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface ReaderOptions {
@@ -93,6 +94,22 @@ export class Reader implements AsyncIterable<CandidateValue> {
   /** The newest verified candidate seen so far. */
   latest (): CandidateValue | undefined {
     return this.#latest
+  }
+
+  /**
+   * The bundle of these versioned hashes from the first member that holds them all, as it sent it:
+   * the caller checks it by KZG against the candidate. Throws naming every member's refusal.
+   */
+  async blobs (versionedHashes: Uint8Array[]): Promise<BlobsBundleValue> {
+    const refusals: string[] = []
+    for (const peer of this.plane.node.getPeers().filter(p => this.plane.registry.roleOf(p) === 'member')) {
+      try {
+        return await requestBlobs(this.plane, peer, versionedHashes)
+      } catch (err) {
+        refusals.push((err as Error).message)
+      }
+    }
+    throw new Error(`no member served the blobs: ${refusals.length === 0 ? 'no member connected' : refusals.join('; ')}`)
   }
 
   /** A verified candidate by slot, if this reader still holds it (the newest `keep` slots). */

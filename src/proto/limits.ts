@@ -18,9 +18,21 @@ export const MAX_EXECUTION_REQUEST_BYTES = 1 + 8192 * 192
 export const MAX_EXTRA_DATA_BYTES = 32
 export const BYTES_PER_LOGS_BLOOM = 256
 /**
- * The blobs bundle's bounds. Its delivery (and so what a candidate with blobs weighs against
- * MAX_MESSAGE_BYTES) comes with the closed loop; until then candidates carry empty bundles.
+ * Blobs (EIP-4844, cell proofs from EIP-7594). A candidate does not carry its blobs: its body commits to
+ * their versioned hashes, so the bundle is checked against the candidate by KZG, not by signature,
+ * and travels over a request/response stream (`/atelier/blobs/1.0.0`) to whoever publishes the block.
+ * A bundle holds at most 32 blobs: BPO2's maximum per block is 21, and 32 sidecars (4.4 MB) stay under
+ * MAX_MESSAGE_BYTES.
  */
-export const MAX_BLOBS_PER_BUNDLE = 64
+export const MAX_BLOBS_PER_BUNDLE = 32
+/** EIP-7594: one transaction carries six blobs at most. */
+export const MAX_BLOBS_PER_TRANSACTION = 6
 export const CELLS_PER_EXT_BLOB = 128
 export const BYTES_PER_BLOB = 131_072
+/** One blob's sidecar on the wire: the blob, its commitment and its 128 cell proofs. */
+export const BLOB_SIDECAR_BYTES = BYTES_PER_BLOB + 48 + CELLS_PER_EXT_BLOB * 48
+/**
+ * A transaction in its network form (EIP-7594 wrapper: the transaction and its six sidecars at most,
+ * plus RLP's own headers), as ingestion takes it; only the canonical form travels further.
+ */
+export const MAX_NETWORK_TRANSACTION_BYTES = MAX_TRANSACTION_BYTES + MAX_BLOBS_PER_TRANSACTION * (BLOB_SIDECAR_BYTES + 16) + 64

@@ -41,8 +41,7 @@ export function candidateSigningRoot (
     withdrawals: T.Withdrawals.hashTreeRoot(candidate.withdrawals),
     executionRequests: T.ExecutionRequests.hashTreeRoot(candidate.executionRequests),
     blockValue: candidate.blockValue,
-    hintsApplied: candidate.hintsApplied,
-    blobsBundle: T.BlobsBundle.hashTreeRoot(candidate.blobsBundle)
+    hintsApplied: candidate.hintsApplied
   })
   return computeSigningRoot(objectRoot, computeDomain('candidate', domainId))
 }

@@ -10,7 +10,8 @@ import {
   ListBasicType,
   ListCompositeType,
   UintBigintType,
-  UintNumberType
+  UintNumberType,
+  VectorCompositeType
 } from '@chainsafe/ssz'
 import {
   BYTES_PER_BLOB,
@@ -109,7 +110,20 @@ export const Withdrawals = new ListCompositeType(Withdrawal, MAX_WITHDRAWALS_PER
  */
 export const ExecutionRequests = new ListCompositeType(new ByteListType(MAX_EXECUTION_REQUEST_BYTES), 3, { typeName: 'ExecutionRequests' })
 
-/** Where a candidate's blobs travel (Osaka's `BlobsBundleV2`: cell proofs); empty until the closed loop. */
+/**
+ * A blob transaction's data beside it (what the network form wraps): one blob, its KZG commitment and
+ * its cell proofs (EIP-7594). Its versioned hash is derived from the commitment, never sent.
+ */
+export const BlobSidecar = new ContainerType({
+  commitment: Bytes48,
+  proofs: new VectorCompositeType(Bytes48, CELLS_PER_EXT_BLOB),
+  blob: new ByteVectorType(BYTES_PER_BLOB)
+}, { typeName: 'BlobSidecar' })
+
+/**
+ * A candidate's blobs in the Engine API's `BlobsBundleV2` layout (cell proofs, 128 per blob, blob by
+ * blob), in the order of the body's versioned hashes: what a proposer publishes beside the block.
+ */
 export const BlobsBundle = new ContainerType({
   commitments: new ListCompositeType(Bytes48, MAX_BLOBS_PER_BUNDLE),
   proofs: new ListCompositeType(Bytes48, MAX_BLOBS_PER_BUNDLE * CELLS_PER_EXT_BLOB),
@@ -129,7 +143,6 @@ export const Candidate = new ContainerType({
   /** the fee recipient's balance increase over the block's transactions (before withdrawals), wei */
   blockValue: Uint256,
   hintsApplied: HintIds,
-  blobsBundle: BlobsBundle,
   builderSig: Bytes96,
   committeeRoster: BlsPublicKeys
 }, { typeName: 'Candidate' })
@@ -142,8 +155,7 @@ export const CandidateSignedFields = new ContainerType({
   withdrawals: Bytes32,
   executionRequests: Bytes32,
   blockValue: Uint256,
-  hintsApplied: HintIds,
-  blobsBundle: Bytes32
+  hintsApplied: HintIds
 }, { typeName: 'CandidateSignedFields' })
 
 export const SigningData = new ContainerType({
@@ -225,10 +237,19 @@ export const MarkDone = new ContainerType({
   slot: Uint64
 }, { typeName: 'MarkDone' })
 
-/** Unsealed transactions relayed among members so a slot leader sees the whole pool. */
+/**
+ * Unsealed transactions relayed among members so a slot leader sees the whole pool, with the sidecars
+ * of the blob transactions among them (or of a bid's), so any member can serve a candidate's blobs.
+ */
 export const PoolTransactions = new ContainerType({
-  txs: Transactions
+  txs: Transactions,
+  sidecars: new ListCompositeType(BlobSidecar, MAX_BLOBS_PER_BUNDLE)
 }, { typeName: 'PoolTransactions' })
+
+/** Asks a member for the sidecars of these versioned hashes (a candidate's, in its body's order). */
+export const BlobsRequest = new ContainerType({
+  versionedHashes: new ListCompositeType(Bytes32, MAX_BLOBS_PER_BUNDLE)
+}, { typeName: 'BlobsRequest' })
 
 /** A bundle offered for a slot's auction (`eth_sendBundle`), or its declared winner. */
 export const AuctionBid = new ContainerType({
@@ -247,6 +268,7 @@ export type CandidateValue = ValueOf<typeof Candidate>
 export type WithdrawalValue = ValueOf<typeof Withdrawal>
 export type ExecutionRequestsValue = ValueOf<typeof ExecutionRequests>
 export type BlobsBundleValue = ValueOf<typeof BlobsBundle>
+export type BlobSidecarValue = ValueOf<typeof BlobSidecar>
 export type SimOutputValue = ValueOf<typeof SimOutput>
 export type RosterAnnounceValue = ValueOf<typeof RosterAnnounce>
 export type RosterAnnounceFieldsValue = ValueOf<typeof RosterAnnounceFields>

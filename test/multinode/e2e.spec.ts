@@ -10,10 +10,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { expect } from 'aegir/chai'
 import { explainVerify, verify } from '../../src/config/index.ts'
+import { blobsBundleMismatch } from '../../src/core/index.ts'
 import { leaderFor } from '../../src/machine/index.ts'
 import { NodeStore, Testnet } from '../../src/node/index.ts'
 import { MemberEvidenceSource, Plane, policyFromConfig, Reader } from '../../src/p2p/index.ts'
-import { decodeMessage, encodeMessage, equalBytes, fromHex, toHex } from '../../src/proto/index.ts'
+import { bundleShapeMismatch, candidateVersionedHashes, decodeMessage, encodeMessage, equalBytes, fromHex, toHex } from '../../src/proto/index.ts'
 import { TestTdProvider } from '../../src/testing/index.ts'
 import { Anvil } from '../fixtures/anvil.ts'
 import { DIVERGENT_MEMBER } from '../fixtures/divergent-member.ts'
@@ -187,21 +188,25 @@ function expectChainRanOnCommittee (blocks: ProposedBlock[], chainBlocks: RpcBlo
 describe('e2e: the committee as processes', function () {
   this.timeout(300_000)
 
-  it('closed loop, happy path: ≥ 15 consecutive committee blocks on chain, second EVM equal on each, identical everywhere, every valid transaction mined exactly once, nonces advancing', async () => {
+  it('closed loop, happy path: ≥ 15 consecutive committee blocks on chain, second EVM equal on each, identical everywhere, every valid transaction mined exactly once, nonces advancing; blob transactions proposed with their KZG-checked blobs', async () => {
     let submitted = new Map<string, Uint8Array>()
     let bundled = new Map<string, Uint8Array>()
     let follower = new Map<number, CandidateValue>()
     let blocks: ProposedBlock[] = []
     let head: RpcBlock | undefined
     let chainBlocks: RpcBlock[] = []
-    // 40 accounts: each is reused every few slots, so its nonce advances on chain
-    const stores = await withTestnet({ members: 4, loadAccounts: 40 }, async net => {
+    let blobTxs = 0
+    let blobsVerified = 0
+    // 40 accounts: each is reused every few slots, so its nonce advances on chain; a blob transaction
+    // each slot, in its network form, to the next member in turn
+    const stores = await withTestnet({ members: 4, loadAccounts: 40, blobTxsPerSlot: 1 }, async net => {
       await net.waitForCandidates(15)
       // stop the load, then let the pool drain: until every transaction sent is in a candidate
       const load = net.stopLoad()
       expect(load).to.not.equal(undefined)
       submitted = load?.submitted ?? submitted
       bundled = load?.bundled ?? bundled
+      blobTxs = load?.blobTxs.size ?? 0
       await until(() => notIncluded(net.candidates.values(), submitted.keys()).length === 0, 60_000, 'every submitted transaction in a verified candidate')
       // two more slots after the drain, where a transaction sealed a second time would show
       await net.waitForCandidates(net.candidates.size + 2)
@@ -217,10 +222,24 @@ describe('e2e: the committee as processes', function () {
       head = await net.anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${last.number.toString(16)}`, true])
       chainBlocks = await Promise.all(blocks.map(async b => net.anvil.rpc<RpcBlock>('eth_getBlockByNumber', [`0x${b.number.toString(16)}`, true])))
       expect(net.proposer?.mismatches, net.failure).to.equal(0)
+      blobsVerified = net.proposer?.blobsVerified ?? 0
+      expect(net.proposer?.blobsUnavailable, 'candidates left for want of their blobs').to.equal(0)
       // the members' logs: sealers simulated on their own post-state (warm parents) once the loop ran
       expect([...net.sealerWarm.values()].filter(w => w).length, 'slots sealed on a warm parent').to.be.at.least(10)
     })
     expectChainRanOnCommittee(blocks, chainBlocks, head, submitted)
+    // blob transactions (in `submitted`, so each mined exactly once): proposed with their bundles
+    const withBlobs = blocks.filter(b => (b.blobs ?? 0) > 0)
+    expect(blobTxs, 'blob transactions sent').to.be.at.least(10)
+    expect(withBlobs.length, 'committee blocks with blobs').to.be.at.least(5)
+    expect(blobsVerified).to.equal(withBlobs.reduce((n, b) => n + (b.blobs ?? 0), 0))
+    for (const b of withBlobs) {
+      const hashes = candidateVersionedHashes(b.candidate as CandidateValue)
+      expect(bundleShapeMismatch(b.bundle ?? { commitments: [], proofs: [], blobs: [] }, hashes), `slot ${b.slot}`).to.equal(undefined)
+      expect(BigInt(chainBlocks[blocks.indexOf(b)].blobGasUsed ?? 0), `slot ${b.slot}: blob gas on chain`).to.equal(BigInt(hashes.length * 131_072))
+    }
+    // one bundle checked again here, cell proof by cell proof
+    expect(blobsBundleMismatch(withBlobs[0].bundle as never, candidateVersionedHashes(withBlobs[0].candidate as CandidateValue))).to.equal(undefined)
     const slots = [...follower.keys()].sort((a, b) => a - b)
     let run = 1
     let best = 1

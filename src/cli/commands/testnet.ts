@@ -9,6 +9,7 @@ interface TestnetCliOptions {
   json?: boolean
   out?: string
   txsPerSlot: string
+  blobTxsPerSlot: string
   chainRpc?: string
 }
 
@@ -18,7 +19,7 @@ function progressLine (p: SlotProgress): string {
   }
   const gas = p.gas >= 1_000_000 ? `${(p.gas / 1_000_000).toFixed(2)}M` : `${(p.gas / 1000).toFixed(1)}k`
   const seal = p.sealLatencyMs == null ? '   –  ' : `${String(p.sealLatencyMs).padStart(4)} ms`
-  const chain = p.secondEvm == null ? '' : `  on chain, second EVM: ${p.secondEvm}`
+  const chain = p.secondEvm == null ? '' : `  on chain${p.blobs != null && p.blobs > 0 ? ` with ${p.blobs} blob(s), KZG-checked` : ''}, second EVM: ${p.secondEvm}`
   return `slot ${String(p.slot).padStart(5)}  leader ${p.leader}  txs ${String(p.txs).padStart(4)}  gas ${gas.padStart(7)}  agree ${p.signers}/${p.committee}  seal ${seal}  block ${p.blockHash.slice(0, 18)}…  ${p.verified ? 'verified ✓' : 'UNVERIFIED'}${chain}`
 }
 
@@ -29,6 +30,7 @@ export function testnetCommand (): Command {
     .option('--slots <n>', 'stop after this many verified candidates (default: run until Ctrl-C)')
     .option('--block-time <s>', 'seconds per slot (anvil block time)', '2')
     .option('--txs-per-slot <n>', 'load: transactions submitted per slot', '10')
+    .option('--blob-txs-per-slot <n>', 'load: blob transactions (one blob each, network form with cell proofs) per slot', '0')
     .option('--json', 'print a machine-readable summary (no progress lines)')
     .option('--out <dir>', 'keep the config, keys, logs, every candidate (SSZ and JSON) and, per slot, the candidate and the chain\'s block here')
     .option('--chain-rpc <url>', 'drive a chain you run (an anvil started with --order fifo) instead of starting one')
@@ -49,6 +51,7 @@ export function testnetCommand (): Command {
         blockTime,
         out: opts.out,
         txsPerSlot: Number(opts.txsPerSlot),
+        blobTxsPerSlot: Number(opts.blobTxsPerSlot),
         chainRpc: opts.chainRpc,
         logger: createLogger({ format: 'pretty', level: 'warn' }),
         onProgress: p => {

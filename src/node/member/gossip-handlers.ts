@@ -12,6 +12,7 @@ import type { Config } from '../../config/index.ts'
 import type { AtelierMachine } from '../../machine/index.ts'
 import type { Plane, RosterService } from '../../p2p/index.ts'
 import type { GossipTopicNames, ValidationResult } from '../../topics/index.ts'
+import type { BlobStore } from '../blob-store.ts'
 import type { InputPool } from '../ingestion.ts'
 import type { Logger } from '../log.ts'
 import type { NodeMetrics } from '../metrics.ts'
@@ -31,6 +32,7 @@ export interface GossipOptions {
   bus: CommandBus
   hints: HintBook
   pool: InputPool
+  blobs: BlobStore
   candidates: SealedCandidates
   predecode(txs: Uint8Array[]): void
   metrics: NodeMetrics
@@ -60,6 +62,8 @@ export function installGossip (o: GossipOptions): void {
 
   o.privatePlane.route(topics.pool, (_source, msg) => counted('pool', validatePoolMessage(msg.data)), m => {
     if (m.kind === 'PoolTransactions') {
+      // the relaying member checked them by KZG as it took them in (the proposer checks the bundle again)
+      o.blobs.add(m.value.sidecars)
       o.predecode(m.value.txs)
       o.pool.addTransactions(m.value.txs)
     } else {

@@ -28,6 +28,8 @@ export interface HintBookOptions {
   relay(hint: HintBundleValue): Promise<void>
   /** decodes the hint's transactions ahead of the slot */
   predecode(txs: Uint8Array[]): void
+  /** why the blobs of these transactions could not be served with a block (no sidecars held); undefined if they can */
+  blobsMissing(txs: Uint8Array[]): string | undefined
   metrics: NodeMetrics
   log: Logger
 }
@@ -49,6 +51,8 @@ export class HintBook {
       verdict = { accepted: false, reason: `slot ${hint.slot} is not open for hints (its inputs are fixed; slots ${next}–${next + HINT_WINDOW - 1} take hints)` }
     } else if (hint.slot >= next + HINT_WINDOW) {
       verdict = { accepted: false, reason: `slot ${hint.slot} is too far ahead (slots ${next}–${next + HINT_WINDOW - 1} take hints)` }
+    } else if (this.#o.blobsMissing(hint.template.txs) != null) {
+      verdict = { accepted: false, reason: this.#o.blobsMissing(hint.template.txs) as string }
     } else if (!this.add(hint)) {
       verdict = { accepted: false, reason: 'duplicate or too many hints for this slot' }
     } else {
@@ -74,6 +78,7 @@ export class HintBook {
 
   /** The hints collected for a slot, in arrival order. */
   for (slot: number): HintBundleValue[] {
-    return [...(this.#o.table.get(slot)?.hints.values() ?? [])]
+    // a relayed hint whose sidecars this member does not hold: it could not serve that block's blobs
+    return [...(this.#o.table.get(slot)?.hints.values() ?? [])].filter(h => this.#o.blobsMissing(h.template.txs) == null)
   }
 }

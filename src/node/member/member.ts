@@ -20,9 +20,10 @@ import { join } from 'node:path'
 import { BeaconView } from '../../beacon/index.ts'
 import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../../chain/index.ts'
 import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
-import { serveHints, serveSync } from '../../p2p/index.ts'
+import { serveBlobs, serveHints, serveSync } from '../../p2p/index.ts'
 import { encodeMessage, MAX_EXTRA_DATA_BYTES, toHex } from '../../proto/index.ts'
 import { gossipTopicNames } from '../../topics/index.ts'
+import { BlobStore } from '../blob-store.ts'
 import { InputPool } from '../ingestion.ts'
 import { silentLogger } from '../log.ts'
 import { NodeMetrics } from '../metrics.ts'
@@ -88,7 +89,9 @@ export class MemberNode extends EventTarget {
   readonly index: number
   readonly config: Config
   readonly metrics = new NodeMetrics()
-  readonly pool = new InputPool()
+  /** the sidecars of the blob transactions this member took in or was relayed */
+  readonly blobs = new BlobStore()
+  readonly pool = new InputPool({ blobs: this.blobs })
   readonly topics: GossipTopicNames
   readonly log: Logger
   readonly slots = new SlotTable()
@@ -135,6 +138,8 @@ export class MemberNode extends EventTarget {
     })
     this.#upstream = new Upstream({
       pool: this.pool,
+      blobs: this.blobs,
+      log: this.log,
       rules: () => this.rules,
       publishPool: async bytes => { await this.privatePlane.pubsub.publish(this.topics.pool, bytes) },
       head: () => this.#trigger?.head,
@@ -217,6 +222,7 @@ export class MemberNode extends EventTarget {
       bus: this.#bus,
       hints: this.#hints,
       pool: this.pool,
+      blobs: this.blobs,
       candidates: this.#candidates,
       predecode: txs => { this.#upstream.predecode(txs) },
       metrics: this.metrics,
@@ -228,6 +234,7 @@ export class MemberNode extends EventTarget {
       this.log.warn('hint-stream-refused', { peer: peer.toString(), role: role ?? 'none' })
     })
     await serveSync(this.publicPlane, this.store)
+    await serveBlobs(this.publicPlane, this.blobs)
     this.publicPlane.node.addEventListener('peer:connect', evt => {
       if (this.publicPlane.registry.roleOf(evt.detail) === 'member') {
         void this.#catchUp.from(evt.detail)
@@ -314,7 +321,7 @@ export class MemberNode extends EventTarget {
 
   /** Adds transactions to the pool and relays the new ones (batched every few ms) to the other members. */
   submitTransactions (txs: Uint8Array[]): string[] {
-    return this.#upstream.submitTransactions(txs)
+    return this.#upstream.submitRaw(txs)
   }
 
   /** Hints collected for a slot (by every member: whoever leads it includes them). */

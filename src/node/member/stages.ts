@@ -72,6 +72,7 @@ export function buildStages (o: StagesOptions): MemberStages {
     isOpen: slot => machine.slotSpec(slot) != null,
     relay: o.relayHint,
     predecode: o.predecode,
+    blobsMissing: txs => pool.blobsMissing(txs),
     metrics,
     log
   })

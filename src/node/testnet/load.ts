@@ -16,9 +16,10 @@ import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
 import { makeCommon } from '../../core/index.ts'
-import { Workload } from '../workload/workload.ts'
+import { blobData, Workload } from '../workload/workload.ts'
 import type { DevChain } from './anvil.ts'
 import type { ChainInfo } from '../../chain/index.ts'
+import type { BlobData } from '../workload/workload.ts'
 
 /** anvil's first default account (test mnemonic): public, local chains only */
 const ANVIL_DEPLOYER = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
@@ -38,6 +39,8 @@ export interface LoadOptions {
   fundBatch?: number
   /** the chain mines the committee's candidates: reuse funded accounts with their nonces on chain */
   chainMined?: boolean
+  /** blob transactions (one blob each, in their network form) per slot (default 0) */
+  blobTxsPerSlot?: number
 }
 
 /** One JSON-RPC batch; throws if the request fails or any call answers an error. */
@@ -71,6 +74,9 @@ export class LoadGenerator {
   readonly submitted = new Map<string, Uint8Array>()
   /** transactions sent inside auction bids: a bid that loses or comes late is dropped, so at most once */
   readonly bundled = new Map<string, Uint8Array>()
+  /** blob transactions submitted (hash → canonical form), also in `submitted` */
+  readonly blobTxs = new Map<string, Uint8Array>()
+  #blobs: BlobData | undefined
   errors = 0
 
   constructor (options: LoadOptions) {
@@ -101,6 +107,10 @@ export class LoadGenerator {
     }
     this.token = address
     this.#holders = holders
+    if ((this.#o.blobTxsPerSlot ?? 0) > 0) {
+      // computed once (seconds of pure-JS KZG), then sent by every blob transaction
+      this.#blobs = blobData(this.#common, 'atelier testnet: a blob the committee carries to the chain')
+    }
   }
 
   /** A batch of fresh keys with balances set (mined into a block at once unless `mined` is false). */
@@ -145,7 +155,7 @@ export class LoadGenerator {
    * When the chain mines the candidates: the chain nonces of the accounts this tick will use, in turn
    * (holders for every other transaction, funded accounts for the rest and the bundle), in one batch.
    */
-  async #chainNonces (txs: number): Promise<void> {
+  async #chainNonces (txs: number, extra: number): Promise<void> {
     const holders = this.#holders
     const calls: Array<{ method: string, params: unknown[] }> = []
     const set: Array<(n: bigint) => void> = []
@@ -157,7 +167,7 @@ export class LoadGenerator {
         set.push(n => { holders.nonces[from] = n })
       }
     }
-    for (let k = 0; k < txs - holderTxs + 1; k++) {
+    for (let k = 0; k < txs - holderTxs + 1 + extra; k++) {
       const w = this.#funded[(this.#nextAccount + k) % this.#funded.length]
       calls.push({ method: 'eth_getTransactionCount', params: [w.addresses[0], 'latest'] })
       set.push(n => { w.nonces[0] = n })
@@ -171,11 +181,28 @@ export class LoadGenerator {
     return this.#o.chainMined === true ? this.#funded[this.#nextAccount++ % this.#funded.length] : this.#fresh()
   }
 
+  /** Blob transactions, each to the next member in turn, in their network form. */
+  async #sendBlobTxs (count: number): Promise<void> {
+    for (let i = 0; i < count && this.#blobs != null; i++) {
+      const w = await this.#sender()
+      const { network, canonical } = w.blobTransfer(0, w.addresses[0], this.#blobs)
+      try {
+        await batch(this.#nextTarget(), [{ method: 'eth_sendRawTransaction', params: [bytesToHex(network)] }])
+        const hash = bytesToHex(keccak256(canonical))
+        this.submitted.set(hash, canonical)
+        this.blobTxs.set(hash, canonical)
+      } catch {
+        this.errors++
+      }
+    }
+  }
+
   /** One slot's worth of load. */
   async tick (slot: number): Promise<void> {
     this.#tick++
     const raws: Uint8Array[] = []
-    if (this.#o.chainMined === true) { await this.#chainNonces(this.#o.txsPerSlot) }
+    const blobTxs = this.#blobs == null ? 0 : (this.#o.blobTxsPerSlot ?? 0)
+    if (this.#o.chainMined === true) { await this.#chainNonces(this.#o.txsPerSlot, blobTxs) }
     for (let i = 0; i < this.#o.txsPerSlot; i++) {
       const holders = this.#holders
       if (i % 2 === 0 && holders != null && (this.#o.chainMined === true || this.#nextHolder < holders.keys.length)) {
@@ -192,6 +219,7 @@ export class LoadGenerator {
     }
     const targets = this.#o.targets()
     if (targets.length === 0) { return }
+    await this.#sendBlobTxs(blobTxs)
     const byTarget = new Map<string, Uint8Array[]>()
     for (const raw of raws) {
       const t = this.#nextTarget()

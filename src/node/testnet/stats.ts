@@ -2,7 +2,8 @@
  * What a testnet run sealed, in figures: the verified candidates' slot range and gaps, the
  * transactions they hold, and seal-latency percentiles (nearest rank) over the slots the follower
  * verified; and, in the closed loop, the chain's side: blocks from the committee and fallbacks,
- * second-EVM mismatches, non-canonical roots, the warm share, the block value. Pure.
+ * second-EVM mismatches, non-canonical roots, blobs proposed (and candidates left for want of their
+ * blobs), the warm share, the block value. Pure.
  *
  * Owns runStats and closedLoopStats.
  */
@@ -45,6 +46,8 @@ export interface ProposerCounts {
   fallbacks: number
   mismatches: number
   stateRootsDiffer: number
+  blobsVerified: number
+  blobsUnavailable: number
   blocks: ProposedBlock[]
 }
 
@@ -54,6 +57,8 @@ export function closedLoopStats (p: ProposerCounts, warmShare: number): Record<s
     fallbackBlocks: p.fallbacks,
     secondEvmMismatches: p.mismatches,
     stateRootsNotCanonical: p.stateRootsDiffer,
+    blobsProposed: p.blobsVerified,
+    candidatesWithoutBlobs: p.blobsUnavailable,
     warmParentShare: Math.round(warmShare * 100) / 100,
     blockValueWei: String(p.blocks.reduce((v, b) => v + (b.candidate?.blockValue ?? 0n), 0n))
   }

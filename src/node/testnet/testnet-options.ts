@@ -25,6 +25,8 @@ export interface TestnetOptions {
   /** keep everything here instead of a temporary directory */
   out?: string
   txsPerSlot?: number
+  /** blob transactions (one blob each, network form) the load sends per slot (default 0) */
+  blobTxsPerSlot?: number
   /**
    * accounts the load signs from (default 1024, and 256 token holders): fewer make the closed loop
    * reuse each sooner, so nonces advance (and now and then a transaction is replaced)
@@ -52,6 +54,8 @@ export interface SlotProgress {
   slot: number
   /** where the chain's block for the slot came from (closed loop); absent when anvil mines on its own */
   from?: 'committee' | 'fallback'
+  /** blobs proposed with the block, their bundle checked by KZG (closed loop) */
+  blobs?: number
   /** the second-EVM check of a committee block: 'equal', 'equal (stateRoot not canonical)' or 'MISMATCH: <field>' */
   secondEvm?: string
   leader: number

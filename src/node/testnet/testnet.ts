@@ -18,6 +18,7 @@ import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
 import { leaderFor } from '../../machine/index.ts'
 import { Reader } from '../../p2p/index.ts'
 import { toHex } from '../../proto/index.ts'
+import { fetchBlobsBundle } from '../atelier.ts'
 import { silentLogger } from '../log.ts'
 import { Anvil, ExternalChain } from './anvil.ts'
 import { BeaconEventSource } from './beacon-source.ts'
@@ -141,6 +142,7 @@ export class Testnet {
         chain: this.chain,
         targets: () => this.members.filter(m => m.running && m.ready?.rpcPort != null).map(m => `http://127.0.0.1:${m.ready?.rpcPort}`),
         txsPerSlot: this.options.txsPerSlot ?? 10,
+        blobTxsPerSlot: this.options.blobTxsPerSlot,
         bundleEvery: 3,
         chainMined: closedLoop,
         fundBatch: this.options.loadAccounts,
@@ -168,6 +170,10 @@ export class Testnet {
         rpc: new ChainRpc(this.anvil.url),
         source: this.beacon,
         candidate: async (slot, parentHash, deadline) => this.follower?.candidateBy(slot, parentHash, deadline),
+        blobs: async c => {
+          if (this.follower == null) { throw new Error('no follower to fetch blobs with') }
+          return fetchBlobsBundle(this.follower.reader, c)
+        },
         log: this.log,
         onBlock: b => { this.#onBlock(b) }
       })
@@ -189,7 +195,7 @@ export class Testnet {
     if (b.refused?.[0] != null) {
       this.failure ??= `slot ${b.slot}: the chain refused a transaction of the candidate: ${b.refused[0]}`
     }
-    this.options.onProgress?.({ ...this.#progress(b.slot, c, b.hash), from: b.from, secondEvm: b.verdict == null ? undefined : verdictWords(b.verdict) })
+    this.options.onProgress?.({ ...this.#progress(b.slot, c, b.hash), from: b.from, blobs: b.blobs, secondEvm: b.verdict == null ? undefined : verdictWords(b.verdict) })
   }
 
   /** A slot's line: its candidate (if the committee made one) and the block hash it has. */

@@ -1,11 +1,13 @@
 /**
- * Signed transactions for load generation and tests: ETH transfers and ERC-20 (`Token`) deploy,
- * mint and transfer, from a set of funded keys, tracking each key's nonce locally.
+ * Signed transactions for load generation and tests: ETH transfers, ERC-20 (`Token`) deploy, mint and
+ * transfer, and blob transactions in their network form, from a set of funded keys, tracking each
+ * key's nonce locally.
  */
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
-import { Address, bigIntToBytes, bytesToHex, createContractAddress, hexToBytes, privateToAddress, setLengthLeft } from '@ethereumjs/util'
+import { createBlob4844Tx, createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { Address, bigIntToBytes, blobsToCellProofs, blobsToCommitments, bytesToHex, commitmentsToVersionedHashes, createContractAddress, getBlobs, hexToBytes, privateToAddress, setLengthLeft } from '@ethereumjs/util'
 import { TOKEN_CREATION_CODE } from './token-bytecode.ts'
 import type { Common } from '@ethereumjs/common'
+import type { PrefixedHexString } from '@ethereumjs/util'
 
 const SELECTOR = {
   mint: '40c10f19',
@@ -25,6 +27,26 @@ export function tokenCall (fn: 'mint' | 'transfer', to: string, amount: bigint):
 
 export function balanceOfCall (owner: string): string {
   return `0x${SELECTOR.balanceOf}${bytesToHex(setLengthLeft(hexToBytes(owner as `0x${string}`), 32)).slice(2)}`
+}
+
+/** Blobs with their commitments, cell proofs and versioned hashes, as a blob transaction carries them. */
+export interface BlobData {
+  blobs: PrefixedHexString[]
+  kzgCommitments: PrefixedHexString[]
+  kzgProofs: PrefixedHexString[]
+  blobVersionedHashes: PrefixedHexString[]
+}
+
+/**
+ * `text` as blobs with their KZG data (EIP-7594 cell proofs). Computing the proofs takes about 4 s a
+ * blob with the pure-JS KZG, so a load computes its blobs once and sends them again and again.
+ */
+export function blobData (common: Common, text: string): BlobData {
+  const kzg = common.customCrypto.kzg
+  if (kzg == null) { throw new Error('blob transactions need a common with KZG') }
+  const blobs = getBlobs(text)
+  const kzgCommitments = blobsToCommitments(kzg, blobs)
+  return { blobs, kzgCommitments, kzgProofs: blobsToCellProofs(kzg, blobs), blobVersionedHashes: commitmentsToVersionedHashes(kzgCommitments) }
 }
 
 export class Workload {
@@ -72,5 +94,21 @@ export class Workload {
 
   tokenTransfer (from: number, token: string, to: string, amount: bigint, fees: FeeOptions = {}): Uint8Array {
     return this.#sign(from, token, 0n, tokenCall('transfer', to, amount), fees, 80_000n)
+  }
+
+  /** A type-3 transaction carrying `blobs`: its network form (what a user submits) and its canonical form. */
+  blobTransfer (from: number, to: string, blobs: BlobData, fees: FeeOptions & { maxFeePerBlobGas?: bigint } = {}): { network: Uint8Array, canonical: Uint8Array } {
+    const tx = createBlob4844Tx({
+      chainId: this.common.chainId(),
+      nonce: this.nonces[from]++,
+      to: to as `0x${string}`,
+      value: 0n,
+      gasLimit: fees.gasLimit ?? 21_000n,
+      maxFeePerGas: fees.maxFeePerGas ?? 100_000_000_000n,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 1_000_000_000n,
+      maxFeePerBlobGas: fees.maxFeePerBlobGas ?? 10_000_000_000n,
+      ...blobs
+    }, { common: this.common }).sign(this.keys[from])
+    return { network: tx.serializeNetworkWrapper(), canonical: tx.serialize() }
   }
 }
