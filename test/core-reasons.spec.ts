@@ -7,7 +7,7 @@ import { createTx } from '@ethereumjs/tx'
 import { expect } from 'aegir/chai'
 import { keccak256, makeCommon, simulateSlot } from '../src/core/index.ts'
 import { Workload } from '../src/node/workload/workload.ts'
-import { toHex } from '../src/proto/index.ts'
+import { MAX_CANDIDATE_BLOCK_BYTES, toHex } from '../src/proto/index.ts'
 import { memoryStateSource } from './fixtures/memory-state.ts'
 import { RULES } from './fixtures/slots.ts'
 import type { SlotInputs, SlotResult } from '../src/core/index.ts'
@@ -81,8 +81,8 @@ describe('core: replacements and exclusion reasons', function () {
     expect(err).to.equal(stalled)
   })
 
-  it('EIP-7934: transactions past the RLP block size cap are left out, with the cap named', async () => {
-    const w = new Workload(common, Array.from({ length: 70 }, (_, i) => new Uint8Array(32).fill(i + 101)))
+  it('the committee\'s block size cap (one gossip frame, under EIP-7934\'s): transactions past it are left out, with the cap named', async () => {
+    const w = new Workload(common, Array.from({ length: 40 }, (_, i) => new Uint8Array(32).fill(i + 101)))
     const data = new Uint8Array(130_000) // zero bytes: the cheapest calldata, 10 gas a byte under EIP-7623's floor
     const txs = w.keys.map((_, i) => createTx({ type: 2, chainId: 31337n, nonce: 0n, gasLimit: 1_400_000n, maxFeePerGas: 3_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n, to: w.addresses[0] as `0x${string}`, value: 0n, data }, { common }).sign(w.keys[i]).serialize())
     const r = await simulateSlot({
@@ -92,11 +92,11 @@ describe('core: replacements and exclusion reasons', function () {
       unsealed: txs
     }, RULES, memoryStateSource(w.addresses))
     const bytes = r.body.reduce((n, raw) => n + raw.length, 0)
-    expect(r.body.length, 'most of them fit').to.be.at.least(60)
-    expect(bytes).to.be.at.most(8_388_608)
-    const capped = r.excluded.filter(e => /EIP-7934/.test(e.reason))
+    expect(r.body.length, 'most of them fit').to.be.at.least(25)
+    expect(bytes).to.be.at.most(MAX_CANDIDATE_BLOCK_BYTES)
+    const capped = r.excluded.filter(e => /block size cap/.test(e.reason))
     expect(capped.length, 'the rest are left out for the cap').to.equal(txs.length - r.body.length)
-    expect(capped[0].reason).to.equal('block size cap reached (EIP-7934: 8388608 bytes of RLP)')
+    expect(capped[0].reason).to.equal(`block size cap reached (${MAX_CANDIDATE_BLOCK_BYTES} bytes of RLP, the committee's: its candidate must fit one gossip frame)`)
   })
 
   it('names intrinsic gas, a nonce gap and missing funds as such', async () => {

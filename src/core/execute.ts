@@ -62,7 +62,7 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
       continue
     }
     if (limits.maxBlockBytes != null && bytes + txListBytes(d.raw) > limits.maxBlockBytes) {
-      failed = `block size cap reached (EIP-7934: ${limits.maxBlockBytes} bytes of RLP)`
+      failed = `block size cap reached (${limits.maxBlockBytes} bytes of RLP${limits.maxBlockBytes === MAX_RLP_BLOCK_BYTES ? ', EIP-7934' : ', the committee\'s: its candidate must fit one gossip frame'})`
       refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
       if (unit.revertProtected) { break }
       continue

@@ -9,7 +9,7 @@
 import { createBlock, createBlockHeader } from '@ethereumjs/block'
 import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
-import { executionBlockHash, orderedTrieRoot, requestsHashOf, withdrawalsRootOf } from '../proto/index.ts'
+import { executionBlockHash, MAX_CANDIDATE_BLOCK_BYTES, orderedTrieRoot, requestsHashOf, withdrawalsRootOf } from '../proto/index.ts'
 import { applyWithdrawals, collectRequests } from './block-end.ts'
 import { blobParameters, GAS_PER_BLOB, makeCommon, rulesAt } from './chain-rules.ts'
 import { txDecoder } from './decode.ts'
@@ -25,6 +25,15 @@ import type { Common } from '@ethereumjs/common'
 /** The fork's blob gas maximum per block (EIP-7892's BPO forks state it as a blob count). */
 function maxBlobGasOf (common: Common): bigint | undefined {
   return common.isActivatedEIP(4844) ? BigInt(blobParameters(common).max) * GAS_PER_BLOB : undefined
+}
+
+/**
+ * The block's RLP size cap: a block the committee builds must fit one gossip frame (the proto's
+ * MAX_CANDIDATE_BLOCK_BYTES), one it re-executes in a fixed order (a block test) EIP-7934's only.
+ */
+function blockBytesCap (osaka: boolean, fixedOrder: boolean): number | undefined {
+  if (fixedOrder) { return osaka ? MAX_RLP_BLOCK_BYTES : undefined }
+  return osaka ? Math.min(MAX_RLP_BLOCK_BYTES, MAX_CANDIDATE_BLOCK_BYTES) : MAX_CANDIDATE_BLOCK_BYTES
 }
 
 /** A block given whole (`fixedOrder`) that its rules do not allow. */
@@ -118,7 +127,7 @@ export async function simulateSlot (inputs: SlotInputs, schedule: ChainRules | F
   const executed = await executeUnits(vm, block, units, {
     gasLimit: inputs.env.gasLimit,
     baseFee,
-    maxBlockBytes: common.gteHardfork('osaka') ? MAX_RLP_BLOCK_BYTES : undefined,
+    maxBlockBytes: blockBytesCap(common.gteHardfork('osaka'), inputs.fixedOrder === true),
     maxBlobGas: maxBlobGasOf(common)
   }, excluded)
   const valueAfter = (await vm.stateManager.getAccount(coinbaseAddress))?.balance ?? 0n

@@ -9,8 +9,21 @@ export const MAX_COMMITTEE_SIZE = 64
 export const MAX_PEER_ID_BYTES = 64
 export const MAX_MULTIADDR_BYTES = 256
 export const MAX_ADDRS = 8
-/** Any single encoded message, whatever its kind. */
+/** Any single encoded message, whatever its kind (streams: sync, blobs, hints). */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+/**
+ * One gossipsub frame: @libp2p/gossipsub 17 length-prefixes every RPC it sends with
+ * it-length-prefixed's fixed 4 MiB bound (not configurable; measured: a 6 MiB candidate is dropped by
+ * its sender with `InvalidDataLengthError`), so no gossip message may be larger.
+ */
+export const GOSSIP_FRAME_BYTES = 4 * 1024 * 1024
+/**
+ * The committee's cap on the RLP size of a block it builds, below EIP-7934's 8 MiB: the sealed
+ * candidate must go out in one gossip frame, and 0.5 MiB is left for the rest of it (header, roster,
+ * signatures, requests) and the RPC's envelope. A block atelier did not build (blocktest) is held to
+ * EIP-7934's cap only.
+ */
+export const MAX_CANDIDATE_BLOCK_BYTES = GOSSIP_FRAME_BYTES - 512 * 1024
 /** The consensus specs' per-payload bounds (Electra/Fulu), which atelier enforces as they are. */
 export const MAX_WITHDRAWALS_PER_PAYLOAD = 16
 /** one type's requests: the type byte and 8192 deposits of 192 bytes (the consensus bound) */

@@ -4,7 +4,7 @@ import { expect } from 'aegir/chai'
 import { explainVerify } from '../../src/config/index.ts'
 import { issueTicket } from '../../src/enclave/index.ts'
 import { HintSender, MemberEvidenceSource, Plane, policyFromConfig, Reader, TicketEvidenceSource } from '../../src/p2p/index.ts'
-import { encodeMessage, signHint } from '../../src/proto/index.ts'
+import { encodeMessage, GOSSIP_FRAME_BYTES, MAX_CANDIDATE_BLOCK_BYTES, signHint } from '../../src/proto/index.ts'
 import { TestTdProvider } from '../../src/testing/index.ts'
 import { Anvil } from '../fixtures/anvil.ts'
 import { startCommitteeNet } from '../fixtures/committee-net.ts'
@@ -194,6 +194,46 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
       const stored = await Promise.all(net.nodes.map(async n => n.store.getCandidate(slot)))
       expect(stored.filter(c => c != null), `members storing slot ${slot}`).to.have.length(0)
     }
+  })
+
+  it('a candidate of a block at the committee\'s size cap crosses the public plane in one gossip frame, and is judged by the reader', async () => {
+    const { topics } = net.nodes[0]
+    const judged: string[] = []
+    const reader = await Reader.start({
+      config: net.config,
+      ticket: async peer => issueTicket({ role: 'reader', subject: peer, expiresAt: nowSecs() + 3600 }, net.reader.privateJwk),
+      bootstrap: [net.nodes[0].addresses().public[0]],
+      fromSlot: 2_000_000,
+      onInvalid: r => { judged.push(r) },
+      listen: ['/ip4/127.0.0.1/tcp/0']
+    })
+    cleanup.push(async () => reader.stop())
+    const rogueKey = await generateKeyPair('Ed25519')
+    const rogue = await Plane.create({
+      name: 'rogue',
+      privateKey: rogueKey,
+      listen: [],
+      policy: policyFromConfig(net.config, ['reader', 'member']),
+      evidence: new MemberEvidenceSource(new TestTdProvider(net.td, { mrTd: GOOD_MRTD }), await issueTicket({ role: 'member', subject: peerIdFromPrivateKey(rogueKey).toString(), expiresAt: nowSecs() + 3600 }, net.operator.privateJwk)),
+      topics: [topics.candidates]
+    })
+    cleanup.push(async () => rogue.stop())
+    rogue.pubsub.subscribe(topics.candidates)
+    await rogue.connect(reader.plane.addresses()[0])
+    await until(() => rogue.pubsub.getSubscribers(topics.candidates).length > 0, 10_000, 'mesh')
+    const slot = 2_000_001
+    // a body as large as the cap lets a block be (its RLP list headers aside)
+    const body = Array.from({ length: 28 }, (_, i) => new Uint8Array(Math.floor(MAX_CANDIDATE_BLOCK_BYTES / 28) - 8).fill(i + 1))
+    const big = encodeMessage('Candidate', seal(unsignedCandidate(slot, body), memberKeys(1, 'rogue'), net.config.root().bytes))
+    expect(big.length).to.be.above(MAX_CANDIDATE_BLOCK_BYTES - 1024).and.below(GOSSIP_FRAME_BYTES)
+    let rounds = 0
+    await until(async () => {
+      if (rounds < 10) {
+        rounds++
+        await rogue.pubsub.publish(topics.candidates, big).catch(() => {})
+      }
+      return judged.some(r => r.startsWith('candidate fails verify'))
+    }, 20_000, 'the reader to judge the 6 MiB candidate')
   })
 
   it('an admission whose ticket expires is disconnected', async () => {
