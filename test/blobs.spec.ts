@@ -11,8 +11,8 @@ import { BlobError, blobsBundleMismatch, isNetworkForm, makeCommon, takeTransact
 import { BlobStore, InputPool, serveIngestion } from '../src/node/index.ts'
 import { blobData, Workload } from '../src/node/workload/workload.ts'
 import { bundleOf, bundleShapeMismatch, candidateVersionedHashes, decodeMessage, encodeMessage, keccak256, MAX_NETWORK_TRANSACTION_BYTES, networkFormOf, sidecarsOf, toHex, versionedHashOf } from '../src/proto/index.ts'
-import type { BlobData } from '../src/node/workload/workload.ts'
 import type { TakenTransaction } from '../src/core/index.ts'
+import type { BlobData } from '../src/node/workload/workload.ts'
 import type { Server } from 'node:http'
 
 const RULES = { chainId: 31337, hardfork: 'osaka' }
