@@ -9,6 +9,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { expect } from 'aegir/chai'
 import { BlobError, blobsBundleMismatch, isNetworkForm, makeCommon, takeTransaction } from '../src/core/index.ts'
 import { BlobStore, InputPool, serveIngestion } from '../src/node/index.ts'
+import { KzgChecker } from '../src/node/kzg-checker.ts'
 import { blobData, Workload } from '../src/node/workload/workload.ts'
 import { bundleOf, bundleShapeMismatch, candidateVersionedHashes, decodeMessage, encodeMessage, keccak256, MAX_NETWORK_TRANSACTION_BYTES, networkFormOf, sidecarsOf, toHex, versionedHashOf } from '../src/proto/index.ts'
 import type { TakenTransaction } from '../src/core/index.ts'
@@ -102,6 +103,23 @@ describe('blob transactions: network form, sidecars, bundles', function () {
     expect(pool.unsealedFor()).to.have.length(1)
     const found = store.bundle([versionedHashOf(new Uint8Array(48).fill(5))])
     expect('bundle' in found && found.bundle.blobs.length).to.equal(1)
+  })
+
+  it('the KZG worker takes a blob transaction apart as the member\'s own thread would, and refuses with the same typed reason', async () => {
+    const checker = new KzgChecker()
+    try {
+      const [a, b] = await Promise.all([checker.take(tx.network, RULES), checker.take(tx.network, RULES)])
+      expect(a).to.deep.equal(takeTransaction(tx.network, RULES))
+      expect(b).to.deep.equal(a)
+      const err = await checker.take(tx.canonical, RULES).then(() => undefined, (e: unknown) => e)
+      expect(err).to.be.instanceOf(BlobError)
+      expect((err as BlobError).code).to.equal('blob-sidecar-missing')
+      // anything else is taken on the spot
+      const plain = w.ethTransfer(1, w.addresses[0], 3n)
+      expect((await checker.take(plain, RULES)).canonical).to.equal(plain)
+    } finally {
+      await checker.stop()
+    }
   })
 
   describe('at the ingestion endpoint', () => {

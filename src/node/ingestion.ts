@@ -142,8 +142,8 @@ export class InputPool {
 }
 
 export interface IngestionHandlers {
-  /** a transaction as submitted, in its canonical form and its checked sidecars; throws with the reason if refused */
-  take(raw: Uint8Array): TakenTransaction
+  /** a transaction as submitted, in its canonical form and its checked sidecars; throws (rejects) with the reason if refused */
+  take(raw: Uint8Array): TakenTransaction | Promise<TakenTransaction>
   transactions(txs: TakenTransaction[]): string[]
   /** `sidecars`: those of the bundle's blob transactions */
   bid(bid: AuctionBidValue, sidecars: BlobSidecarValue[]): void
@@ -168,14 +168,14 @@ function bytesParam (v: unknown, what: string): Uint8Array {
 }
 
 /** A submitted transaction, bounded (its network form may carry six blobs) and taken apart. */
-function transactionParam (v: unknown, what: string, take: IngestionHandlers['take']): TakenTransaction {
+async function transactionParam (v: unknown, what: string, take: IngestionHandlers['take']): Promise<TakenTransaction> {
   if (typeof v === 'string' && v.length > 2 + 2 * MAX_NETWORK_TRANSACTION_BYTES) {
     throw new RpcFailure(-32602, `${what}: over ${MAX_NETWORK_TRANSACTION_BYTES} bytes`)
   }
   const raw = bytesParam(v, what)
   let taken: TakenTransaction
   try {
-    taken = take(raw)
+    taken = await take(raw)
   } catch (err) {
     throw new RpcFailure(-32602, `${what}: ${(err as Error).message}`)
   }
@@ -195,7 +195,7 @@ function quantityParam (v: unknown): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : Number.NaN
 }
 
-function bundleParam (p: unknown, handlers: IngestionHandlers): { slot: number, bundle: BundleValue, sidecars: BlobSidecarValue[] } {
+async function bundleParam (p: unknown, handlers: IngestionHandlers): Promise<{ slot: number, bundle: BundleValue, sidecars: BlobSidecarValue[] }> {
   const o = p as { txs?: unknown, revertProtected?: unknown, blockNumber?: unknown, slot?: unknown }
   if (o == null || !Array.isArray(o.txs) || o.txs.length === 0 || o.txs.length > MAX_TRANSACTIONS) {
     throw new RpcFailure(-32602, 'bundle: expected { txs: [0x…], revertProtected?: bool, slot | blockNumber }')
@@ -217,26 +217,27 @@ function bundleParam (p: unknown, handlers: IngestionHandlers): { slot: number, 
   if (Number.isNaN(slot)) {
     throw new RpcFailure(-32602, 'bundle: expected a slot or a blockNumber (a non-negative quantity)')
   }
-  const taken = o.txs.map((t, i) => transactionParam(t, `txs[${i}]`, handlers.take))
+  const taken: TakenTransaction[] = []
+  for (const [i, t] of o.txs.entries()) { taken.push(await transactionParam(t, `txs[${i}]`, handlers.take)) }
   return { slot, bundle: { txs: taken.map(t => t.canonical), revertProtected: o.revertProtected === true }, sidecars: taken.flatMap(t => t.sidecars) }
 }
 
 /** The member's local JSON-RPC endpoint for upstream services. Loopback unless told otherwise. */
 export async function serveIngestion (handlers: IngestionHandlers, port: number, host = '127.0.0.1'): Promise<{ server: Server, port: number }> {
-  const call = (method: string, params: unknown[]): unknown => {
+  const call = async (method: string, params: unknown[]): Promise<unknown> => {
     switch (method) {
       case 'eth_sendRawTransaction': {
-        const taken = transactionParam(params[0], 'transaction', handlers.take)
+        const taken = await transactionParam(params[0], 'transaction', handlers.take)
         handlers.transactions([taken])
         return `0x${toHex(keccak256(taken.canonical))}`
       }
       case 'eth_sendBundle': {
-        const { slot, bundle, sidecars } = bundleParam(params[0], handlers)
+        const { slot, bundle, sidecars } = await bundleParam(params[0], handlers)
         handlers.bid({ slot, bundle, winner: false }, sidecars)
         return { bundleHash: `0x${toHex(keccak256(Buffer.concat(bundle.txs)))}` }
       }
       case 'atelier_setAuctionWinner': {
-        const { slot, bundle, sidecars } = bundleParam(params[0], handlers)
+        const { slot, bundle, sidecars } = await bundleParam(params[0], handlers)
         handlers.bid({ slot, bundle, winner: true }, sidecars)
         return true
       }
@@ -263,16 +264,26 @@ export async function serveIngestion (handlers: IngestionHandlers, port: number,
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } }))
         return
       }
-      const one = (r: { id?: unknown, method?: unknown, params?: unknown }): unknown => {
+      const one = async (r: { id?: unknown, method?: unknown, params?: unknown }): Promise<unknown> => {
         try {
-          return { jsonrpc: '2.0', id: r?.id ?? null, result: call(String(r?.method), Array.isArray(r?.params) ? r.params : []) }
+          return { jsonrpc: '2.0', id: r?.id ?? null, result: await call(String(r?.method), Array.isArray(r?.params) ? r.params : []) }
         } catch (err) {
           const code = err instanceof RpcFailure ? err.code : -32603
           return { jsonrpc: '2.0', id: r?.id ?? null, error: { code, message: (err as Error).message } }
         }
       }
-      const reply = Array.isArray(body) ? body.slice(0, MAX_TRANSACTIONS).map(one) : one(body as never)
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply))
+      // a batch's calls in order: a bundle after a transaction sees the pool that transaction left
+      void (async () => {
+        let reply: unknown
+        if (Array.isArray(body)) {
+          const replies: unknown[] = []
+          for (const r of body.slice(0, MAX_TRANSACTIONS)) { replies.push(await one(r)) }
+          reply = replies
+        } else {
+          reply = await one(body as never)
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply))
+      })()
     })
   })
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@
 import { rulesAt, takeTransaction, txDecoder } from '../../core/index.ts'
 import { encodeMessage } from '../../proto/index.ts'
 import { serveIngestion } from '../ingestion.ts'
+import { KzgChecker } from '../kzg-checker.ts'
 import { TxRelay } from './relay.ts'
 import type { SlotClock } from '../../beacon/index.ts'
 import type { RpcBlock } from '../../chain/index.ts'
@@ -37,6 +38,7 @@ export interface UpstreamOptions {
 export class Upstream {
   readonly #o: UpstreamOptions
   readonly #relay: TxRelay
+  readonly #kzg = new KzgChecker()
   #server?: Server
 
   constructor (options: UpstreamOptions) {
@@ -56,9 +58,12 @@ export class Upstream {
     }
   }
 
-  /** A transaction as a user submits it (a blob one in its network form); throws with the reason if refused. */
-  take (raw: Uint8Array): TakenTransaction {
-    return takeTransaction(raw, this.#rulesNow())
+  /**
+   * A transaction as a user submits it (a blob one in its network form, checked on the KZG worker);
+   * rejects with the reason if refused.
+   */
+  async take (raw: Uint8Array): Promise<TakenTransaction> {
+    return this.#kzg.take(raw, this.#rulesNow())
   }
 
   /**
@@ -77,12 +82,15 @@ export class Upstream {
     return added
   }
 
-  /** Raw transactions from a caller in the same process: each taken as ingestion would; refused ones logged and left out. */
+  /**
+   * Raw transactions from a caller in the same process: each taken as ingestion would, but on the
+   * caller's thread; refused ones logged and left out.
+   */
   submitRaw (txs: Uint8Array[]): string[] {
     const taken: TakenTransaction[] = []
     for (const raw of txs) {
       try {
-        taken.push(this.take(raw))
+        taken.push(takeTransaction(raw, this.#rulesNow()))
       } catch (err) {
         this.#o.log.warn('transaction-refused', { message: (err as Error).message })
       }
@@ -116,7 +124,7 @@ export class Upstream {
   /** Serves the ingestion JSON-RPC on 127.0.0.1:`port`; returns the port taken. */
   async serve (port: number): Promise<number> {
     const served = await serveIngestion({
-      take: raw => this.take(raw),
+      take: async raw => this.take(raw),
       transactions: txs => this.submitTransactions(txs),
       bid: (bid, sidecars) => { this.addBid(bid, sidecars) },
       slotOfBlock: n => this.slotOfBlock(n)
@@ -127,6 +135,7 @@ export class Upstream {
 
   async stop (): Promise<void> {
     this.#relay.stop()
+    await this.#kzg.stop()
     if (this.#server != null) {
       this.#server.closeAllConnections()
       await new Promise(resolve => this.#server?.close(resolve))
