@@ -75,4 +75,26 @@ describe('node: ingestion endpoint and input pool', () => {
     pool.addBid({ slot: 7, bundle: { txs: [b], revertProtected: true }, winner: true })
     expect(pool.auctionWinnerFor(7)?.revertProtected).to.equal(true)
   })
+
+  it('a sealed slot\'s transactions wait for the chain: spent when its block is the chain\'s, back in the pool when the chain took another', () => {
+    const pool = new InputPool()
+    const [a, b, c] = [Uint8Array.of(2, 0xc1, 1), Uint8Array.of(2, 0xc1, 2), Uint8Array.of(2, 0xc1, 3)]
+    pool.addTransactions([a, b, c])
+    pool.reserve(7, [a, b])
+    pool.settle(7, [a], { number: 100, hash: '0xaa' })
+    pool.reserve(8, [c])
+    pool.settle(8, [c], { number: 101, hash: '0xcc' })
+    expect(pool.size).to.equal(0)
+    expect(pool.awaitingChain).to.equal(2)
+    // relayed again while it waits: not taken
+    expect(pool.addTransactions([a])).to.have.length(0)
+    // block 100 is the candidate's: a is spent for good
+    pool.onHead({ number: 100, hash: '0xaa', parentHash: '0x99' })
+    expect(pool.awaitingChain).to.equal(1)
+    expect(pool.addTransactions([a])).to.have.length(0)
+    // the chain's block 101 is another (a fallback): c goes back to the pool
+    pool.onHead({ number: 101, hash: '0xfb', parentHash: '0xaa' })
+    expect(pool.awaitingChain).to.equal(0)
+    expect(pool.unsealedFor()).to.deep.equal([c])
+  })
 })

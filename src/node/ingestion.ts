@@ -11,8 +11,11 @@
  * that block if no slot is missed on the way (the member's `slotOfBlock`), so `slot` is the precise
  * target.
  *
- * A transaction leaves the pool once a slot's OpenSlot fixes it as input ("reserved"); it is dropped
- * when that slot seals and released when the slot is abandoned, so it lands in at most one candidate.
+ * A transaction leaves the pool once a slot's OpenSlot fixes it as input ("reserved"); when that
+ * slot seals it waits for the chain: spent once the candidate's block is the chain's, back in the pool
+ * if the chain took another block at that height (a proposer that did not use the candidate), so a
+ * sealed block that never makes it on chain does not take its transactions with it. A slot that is
+ * abandoned releases them at once.
  */
 import { createServer } from 'node:http'
 import { LRUCache } from 'lru-cache'
@@ -25,6 +28,13 @@ import type { Server } from 'node:http'
 
 export const MAX_POOL = 20_000
 const MAX_SPENT = 200_000
+/** sealed slots whose block the chain has not shown yet, at most; the oldest is released first */
+const MAX_AWAITING_CHAIN = 64
+
+interface AwaitingChain { number: number, hash: string, txs: Map<string, Uint8Array> }
+
+/** A chain head as the pool needs it. */
+export interface PoolHead { number: number, hash: string, parentHash: string }
 
 export class InputPool {
   readonly #blobs?: BlobStore
@@ -37,6 +47,9 @@ export class InputPool {
   readonly #reserved = new Map<number, string[]>()
   readonly #bids = new Map<number, BundleValue[]>()
   readonly #winners = new Map<number, BundleValue>()
+  /** sealed slot → its block and transactions, until the chain shows that height */
+  readonly #awaiting = new Map<number, AwaitingChain>()
+  readonly #awaitingHashes = new Set<string>()
 
   /** `blobs`: a blob transaction is offered to a slot only while its sidecars are held there */
   constructor (options: { blobs?: BlobStore } = {}) {
@@ -51,7 +64,7 @@ export class InputPool {
         continue
       }
       const hash = toHex(keccak256(raw))
-      if (!this.#pool.has(hash) && !this.#spent.has(hash) && !this.#isReserved(hash)) {
+      if (!this.#pool.has(hash) && !this.#spent.has(hash) && !this.#awaitingHashes.has(hash) && !this.#isReserved(hash)) {
         this.#pool.set(hash, raw)
         added.push(hash)
       }
@@ -104,16 +117,62 @@ export class InputPool {
     this.#reserved.set(slot, hashes)
   }
 
-  /** The slot sealed with this body: its transactions are spent, whoever sealed it. */
-  settle (slot: number, body: Uint8Array[] = []): void {
+  /**
+   * The slot sealed with this body, whoever sealed it: with `block`, its transactions wait for the chain
+   * to show that block (onHead); without, they are spent at once.
+   */
+  settle (slot: number, body: Uint8Array[] = [], block?: { number: number, hash: string }): void {
+    const txs = new Map<string, Uint8Array>()
     for (const raw of body) {
       const hash = toHex(keccak256(raw))
       this.#pool.delete(hash)
-      this.#spent.set(hash, true)
+      if (block == null) {
+        this.#spent.set(hash, true)
+      } else {
+        txs.set(hash, raw)
+        this.#awaitingHashes.add(hash)
+      }
+    }
+    if (block != null) {
+      this.#awaiting.set(slot, { ...block, txs })
+      if (this.#awaiting.size > MAX_AWAITING_CHAIN) {
+        const oldest = Math.min(...this.#awaiting.keys())
+        this.#resolve(oldest, false)
+      }
     }
     this.#reserved.delete(slot)
     this.#bids.delete(slot)
     this.#winners.delete(slot)
+  }
+
+  /**
+   * The chain's head: a sealed block at its height (or its parent's) that is the chain's spends its
+   * transactions; one the chain replaced, at or below the head, gives them back to the pool (where a
+   * slot's simulation drops any the chain has mined meanwhile).
+   */
+  onHead (head: PoolHead): void {
+    for (const [slot, a] of [...this.#awaiting]) {
+      if (a.number > head.number) { continue }
+      const onChain = (a.number === head.number && a.hash === head.hash) || (a.number === head.number - 1 && a.hash === head.parentHash)
+      this.#resolve(slot, onChain)
+    }
+  }
+
+  /** Transactions of sealed slots the chain has not shown yet. */
+  get awaitingChain (): number {
+    return this.#awaitingHashes.size
+  }
+
+  #resolve (slot: number, onChain: boolean): void {
+    const a = this.#awaiting.get(slot)
+    if (a == null) { return }
+    this.#awaiting.delete(slot)
+    for (const h of a.txs.keys()) { this.#awaitingHashes.delete(h) }
+    if (onChain) {
+      for (const h of a.txs.keys()) { this.#spent.set(h, true) }
+    } else {
+      this.addTransactions([...a.txs.values()])
+    }
   }
 
   /** The slot ended without a candidate: its transactions may go into a later slot. */

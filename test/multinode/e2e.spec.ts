@@ -73,6 +73,22 @@ function notIncluded (candidates: Iterable<CandidateValue>, hashes: Iterable<str
   return [...hashes].filter(h => !seen.has(h))
 }
 
+/**
+ * The load's transactions grouped by sender and nonce (`sender:nonce` → hashes): a group of more than
+ * one is a replacement, of which exactly one can be mined.
+ */
+function nonceGroups (slotOf: Map<string, string>): Map<string, string[]> {
+  const groups = new Map<string, string[]>()
+  for (const [hash, key] of slotOf) { groups.set(key, [...(groups.get(key) ?? []), hash]) }
+  return groups
+}
+
+/** The groups none of whose transactions is in these candidates. */
+function groupsNotIncluded (candidates: Iterable<CandidateValue>, groups: Map<string, string[]>): string[] {
+  const seen = new Set([...candidates].flatMap(c => c.body.map(raw => `0x${hex(keccak256(raw))}`)))
+  return [...groups].filter(([, hashes]) => !hashes.some(h => seen.has(h))).map(([key]) => key)
+}
+
 /** Slots after the kill that the leader-crash test accounts for, one by one. */
 const CRASH_WINDOW = 10
 
@@ -159,7 +175,7 @@ function longestCommitteeRun (blocks: ProposedBlock[]): number {
  * The chain ran on the committee's blocks: each second-EVM check equal, the last one the head, every
  * pool transaction the load sent on chain exactly once, senders' nonces advancing.
  */
-function expectChainRanOnCommittee (blocks: ProposedBlock[], chainBlocks: RpcBlock[], head: RpcBlock | undefined, submitted: Map<string, Uint8Array>): void {
+function expectChainRanOnCommittee (blocks: ProposedBlock[], chainBlocks: RpcBlock[], head: RpcBlock | undefined, groups: Map<string, string[]>): void {
   // the chain ran on the committee's blocks: each second-EVM check equal, the last one the head
   const fromCommittee = blocks.filter(b => b.from === 'committee')
   expect(fromCommittee.length).to.be.at.least(15)
@@ -177,7 +193,10 @@ function expectChainRanOnCommittee (blocks: ProposedBlock[], chainBlocks: RpcBlo
       mined.set(t.hash, (mined.get(t.hash) ?? 0) + 1)
     }
   }
-  for (const h of submitted.keys()) { expect(mined.get(h), `pool transaction ${h} on chain`).to.equal(1) }
+  // one transaction of each sender and nonce (a replacement's rival can never be)
+  for (const [key, hashes] of groups) {
+    expect(hashes.reduce((n, h) => n + (mined.get(h) ?? 0), 0), `pool transaction ${key} (${hashes.join(', ')}) on chain`).to.equal(1)
+  }
   const nonces = new Map<string, Set<string>>()
   for (const blk of chainBlocks) {
     for (const t of blk.transactions as unknown as Array<{ from: string, nonce: string }>) { nonces.set(t.from, (nonces.get(t.from) ?? new Set()).add(t.nonce)) }
@@ -190,6 +209,7 @@ describe('e2e: the committee as processes', function () {
 
   it('closed loop, happy path: ≥ 15 consecutive committee blocks on chain, second EVM equal on each, identical everywhere, every valid transaction mined exactly once, nonces advancing; blob transactions proposed with their KZG-checked blobs', async () => {
     let submitted = new Map<string, Uint8Array>()
+    let groups = new Map<string, string[]>()
     let bundled = new Map<string, Uint8Array>()
     let follower = new Map<number, CandidateValue>()
     let blocks: ProposedBlock[] = []
@@ -205,9 +225,13 @@ describe('e2e: the committee as processes', function () {
       const load = net.stopLoad()
       expect(load).to.not.equal(undefined)
       submitted = load?.submitted ?? submitted
+      groups = nonceGroups(load?.slotOf ?? new Map())
+      expect(groups.size).to.be.at.least(submitted.size - 10)
       bundled = load?.bundled ?? bundled
       blobTxs = load?.blobTxs.size ?? 0
-      await until(() => notIncluded(net.candidates.values(), submitted.keys()).length === 0, 60_000, 'every submitted transaction in a verified candidate')
+      await until(() => groupsNotIncluded(net.candidates.values(), groups).length === 0, 60_000, 'every sender and nonce the load used in a verified candidate').catch(err => {
+        throw new Error(`${(err as Error).message}: missing ${groupsNotIncluded(net.candidates.values(), groups).join(', ')} of ${groups.size}`)
+      })
       // two more slots after the drain, where a transaction sealed a second time would show
       await net.waitForCandidates(net.candidates.size + 2)
       // a fallback on this shared machine breaks a run: wait (bounded) until 15 in a row are on chain
@@ -227,7 +251,7 @@ describe('e2e: the committee as processes', function () {
       // the members' logs: sealers simulated on their own post-state (warm parents) once the loop ran
       expect([...net.sealerWarm.values()].filter(w => w).length, 'slots sealed on a warm parent').to.be.at.least(10)
     })
-    expectChainRanOnCommittee(blocks, chainBlocks, head, submitted)
+    expectChainRanOnCommittee(blocks, chainBlocks, head, groups)
     // blob transactions (in `submitted`, so each mined exactly once): proposed with their bundles
     const withBlobs = blocks.filter(b => (b.blobs ?? 0) > 0)
     expect(blobTxs, 'blob transactions sent').to.be.at.least(10)
@@ -254,15 +278,17 @@ describe('e2e: the committee as processes', function () {
       const copies = [...stores.values()].map(m => m.get(slot)).filter(b => b != null)
       expect(copies.length, `members holding slot ${slot}`).to.equal(4)
     }
+    // once in the candidates that became blocks (a candidate the proposer did not use gives its
+    // transactions back to the pool, so they may be in a later one too)
     const counts = new Map<string, number>()
-    for (const c of follower.values()) {
-      for (const raw of c.body) {
+    for (const b of blocks.filter(b => b.from === 'committee')) {
+      for (const raw of b.candidate?.body ?? []) {
         const h = `0x${hex(keccak256(raw))}`
         counts.set(h, (counts.get(h) ?? 0) + 1)
       }
     }
     expect(submitted.size).to.be.greaterThan(20)
-    for (const h of submitted.keys()) { expect(counts.get(h), `pool transaction ${h}`).to.equal(1) }
+    for (const [key, hashes] of groups) { expect(hashes.reduce((n, h) => n + (counts.get(h) ?? 0), 0), `pool transaction ${key}`).to.equal(1) }
     for (const h of bundled.keys()) { expect(counts.get(h) ?? 0, `bundle transaction ${h}`).to.be.at.most(1) }
   })
 

@@ -252,7 +252,10 @@ export class MemberNode extends EventTarget {
     })
     this.#watcher = new HeadWatcher(this.#rpc, {
       intervalMs: config.tuning.headPollMs,
-      onSlot: b => { this.#trigger?.onHead(b.parent) },
+      onSlot: b => {
+        this.pool.onHead({ number: Number(BigInt(b.parent.number)), hash: b.parent.hash.toLowerCase(), parentHash: b.parent.parentHash.toLowerCase() })
+        this.#trigger?.onHead(b.parent)
+      },
       onError: err => { this.log.warn('rpc-error', { code: err.code, message: err.message }) }
     })
     this.#watcher.start()

@@ -7,7 +7,7 @@
  *
  * Owns SealedCandidates and SealedEvent.
  */
-import { candidateSigningRoot, encodeMessage } from '../../proto/index.ts'
+import { candidateSigningRoot, encodeMessage, toHex } from '../../proto/index.ts'
 import type { AtelierMachine } from '../../machine/index.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { InputPool } from '../ingestion.ts'
@@ -36,6 +36,8 @@ export interface SealedCandidatesOptions {
   log: Logger
   emit(event: SealedEvent): void
 }
+
+const blockOf = (c: CandidateValue): { number: number, hash: string } => ({ number: c.header.number, hash: `0x${toHex(c.header.blockHash)}` })
 
 export class SealedCandidates {
   readonly #o: SealedCandidatesOptions
@@ -71,7 +73,7 @@ export class SealedCandidates {
     const latencyMs = ctx.openedAt == null ? undefined : Date.now() - ctx.openedAt
     if (latencyMs != null) { metrics.sealLatency.observe(latencyMs / 1000) }
     await this.#o.store.putCandidate(candidate)
-    this.#o.pool.settle(slot, candidate.body)
+    this.#o.pool.settle(slot, candidate.body, blockOf(candidate))
     metrics.slotsSealed.inc()
     const simulationMs = ctx.simulationMs
     log.info('slot-sealed', { slot, txs: candidate.body.length, gas: candidate.header.gasUsed, signers: candidate.committeeRoster.length, latencyMs, simulationMs, sealer })
@@ -84,7 +86,7 @@ export class SealedCandidates {
     if (table.isSealed(candidate.slot)) { return false }
     this.keep(candidate)
     if (!await this.#o.store.putCandidate(candidate)) { return false }
-    this.#o.pool.settle(candidate.slot, candidate.body)
+    this.#o.pool.settle(candidate.slot, candidate.body, blockOf(candidate))
     this.#o.metrics.slotsSealed.inc()
     this.#o.log.info('candidate-adopted', { slot: candidate.slot, signers: candidate.committeeRoster.length })
     this.#o.emit({ candidate, sealer: 'public' })

@@ -74,6 +74,11 @@ export class LoadGenerator {
   readonly submitted = new Map<string, Uint8Array>()
   /** transactions sent inside auction bids: a bid that loses or comes late is dropped, so at most once */
   readonly bundled = new Map<string, Uint8Array>()
+  /**
+   * each submitted transaction's sender and nonce (hash → `sender:nonce`): transactions that share one
+   * replace each other, and exactly one of them can be mined
+   */
+  readonly slotOf = new Map<string, string>()
   /** blob transactions submitted (hash → canonical form), also in `submitted` */
   readonly blobTxs = new Map<string, Uint8Array>()
   #blobs: BlobData | undefined
@@ -185,11 +190,13 @@ export class LoadGenerator {
   async #sendBlobTxs (count: number): Promise<void> {
     for (let i = 0; i < count && this.#blobs != null; i++) {
       const w = await this.#sender()
+      const key = `${w.addresses[0]}:${w.nonces[0]}`
       const { network, canonical } = w.blobTransfer(0, w.addresses[0], this.#blobs)
       try {
         await batch(this.#nextTarget(), [{ method: 'eth_sendRawTransaction', params: [bytesToHex(network)] }])
         const hash = bytesToHex(keccak256(canonical))
         this.submitted.set(hash, canonical)
+        this.slotOf.set(hash, key)
         this.blobTxs.set(hash, canonical)
       } catch {
         this.errors++
@@ -201,16 +208,21 @@ export class LoadGenerator {
   async tick (slot: number): Promise<void> {
     this.#tick++
     const raws: Uint8Array[] = []
+    const keys = new Map<Uint8Array, string>()
     const blobTxs = this.#blobs == null ? 0 : (this.#o.blobTxsPerSlot ?? 0)
     if (this.#o.chainMined === true) { await this.#chainNonces(this.#o.txsPerSlot, blobTxs) }
     for (let i = 0; i < this.#o.txsPerSlot; i++) {
       const holders = this.#holders
       if (i % 2 === 0 && holders != null && (this.#o.chainMined === true || this.#nextHolder < holders.keys.length)) {
         const from = this.#nextHolder++ % holders.keys.length
+        const key = `${holders.addresses[from]}:${holders.nonces[from]}`
         raws.push(holders.tokenTransfer(from, this.token, holders.addresses[(from + 1) % holders.keys.length], BigInt(1 + (i % 7)), { maxPriorityFeePerGas: BigInt(1 + (i % 3)) * 1_000_000_000n }))
+        keys.set(raws[raws.length - 1], key)
       } else {
         const w = await this.#sender()
+        const key = `${w.addresses[0]}:${w.nonces[0]}`
         raws.push(w.ethTransfer(0, w.addresses[0], 1n, { maxPriorityFeePerGas: BigInt(1 + (i % 5)) * 1_000_000_000n }))
+        keys.set(raws[raws.length - 1], key)
       }
       if (i % 8 === 7) {
         // signing is CPU-bound: let the follower and the co-builder run in between
@@ -228,7 +240,11 @@ export class LoadGenerator {
     await Promise.all([...byTarget].map(async ([url, list]) => {
       try {
         await batch(url, list.map(raw => ({ method: 'eth_sendRawTransaction', params: [bytesToHex(raw)] })))
-        for (const raw of list) { this.submitted.set(bytesToHex(keccak256(raw)), raw) }
+        for (const raw of list) {
+          const hash = bytesToHex(keccak256(raw))
+          this.submitted.set(hash, raw)
+          this.slotOf.set(hash, keys.get(raw) ?? hash)
+        }
       } catch {
         this.errors += list.length
       }

@@ -119,10 +119,11 @@ export class Proposer {
     source.announce(env)
     const deadline = clock.timestampOf(slot) * 1000
     const candidate = await this.#o.candidate(slot, head.hash, deadline)
+    // the blobs are fetched and checked while the slot runs out, not after its deadline
+    const bundle = candidate != null ? await this.#bundle(candidate, env.slot) : undefined
     const wait = deadline - Date.now()
     if (wait > 0) { await sleep(wait, undefined, { signal: this.#abort.signal }).catch(() => {}) }
     if (this.#abort.signal.aborted) { return }
-    const bundle = candidate != null ? await this.#bundle(candidate, env.slot) : undefined
     const block = candidate != null && bundle != null ? await this.#include(candidate, env, bundle) : await this.#fallback(env)
     this.blocks.push(block)
     this.#o.onBlock?.(block)
