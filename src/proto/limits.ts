@@ -12,7 +12,7 @@ export const MAX_ADDRS = 8
 /** Any single encoded message, whatever its kind (streams: sync, blobs, hints). */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 /**
- * One gossipsub frame: @libp2p/gossipsub 17 length-prefixes every RPC it sends with
+ * One gossipsub frame: `@libp2p/gossipsub` 17 length-prefixes every RPC it sends with
  * it-length-prefixed's fixed 4 MiB bound (not configurable; measured: a 6 MiB candidate is dropped by
  * its sender with `InvalidDataLengthError`), so no gossip message may be larger.
  */

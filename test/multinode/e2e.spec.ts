@@ -67,12 +67,6 @@ function candidateAt (follower: Map<number, CandidateValue>, stores: Map<number,
   return follower.get(slot) ?? (stored == null ? undefined : decodeMessage('Candidate', fromHex(stored)))
 }
 
-/** The transaction hashes (0x…) that are in none of these candidates' bodies. */
-function notIncluded (candidates: Iterable<CandidateValue>, hashes: Iterable<string>): string[] {
-  const seen = new Set([...candidates].flatMap(c => c.body.map(raw => `0x${hex(keccak256(raw))}`)))
-  return [...hashes].filter(h => !seen.has(h))
-}
-
 /**
  * The load's transactions grouped by sender and nonce (`sender:nonce` → hashes): a group of more than
  * one is a replacement, of which exactly one can be mined.
