@@ -102,7 +102,7 @@ describe('machine: a stalled simulation holds only its own slot', function () {
     parentNumber: Number(BigInt(parent.number)),
     timestamp: Number(BigInt(parent.timestamp)) + 12,
     gasLimit: Number(BigInt(parent.gasLimit))
-  })
+  }, { key: members[0], domainId: config.root().bytes })
 
   const machineOn = (url: string): AtelierMachine => {
     const rpc = new ChainRpc(url, { timeoutMs: 30_000, attempts: 1 })

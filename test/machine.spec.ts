@@ -2,18 +2,22 @@ import { expect } from 'aegir/chai'
 import fc from 'fast-check'
 import { parseConfig, verify } from '../src/config/index.ts'
 import { makeCommon } from '../src/core/index.ts'
-import { AtelierMachine, leaderOrder, takeoverRank } from '../src/machine/index.ts'
+import { AtelierMachine, DONE_REMEMBERED, leaderOrder, takeoverRank } from '../src/machine/index.ts'
 import { Workload } from '../src/node/workload/workload.ts'
-import { encodeMessage, signHint, ssz } from '../src/proto/index.ts'
+import { encodeMessage, equivocationFault, hintId, signHint, ssz } from '../src/proto/index.ts'
 import { configJson, memberKeys } from './fixtures/committee.ts'
-import { memorySimulator, openSlot, RULES, simOutput } from './fixtures/slots.ts'
+import { memorySimulator, openSlot as unsignedOpenSlot, RULES, simOutput } from './fixtures/slots.ts'
 import type { SlotResult } from '../src/core/index.ts'
 import type { SlotSpec } from '../src/machine/index.ts'
+import type { EquivocationValue } from '../src/proto/index.ts'
 
 const members = memberKeys(4)
 const config = parseConfig(configJson(members))
 const fp = config.root().bytes
 const keys = Array.from({ length: 6 }, (_, i) => new Uint8Array(32).fill(i + 1))
+/** an OpenSlot signed by the opener it names (member 0 unless told) */
+const openSlot = (slot: number, unsealed: Uint8Array[], options: Parameters<typeof unsignedOpenSlot>[2] = {}): ReturnType<typeof unsignedOpenSlot> =>
+  unsignedOpenSlot(slot, unsealed, options, { key: members[options.leaderIndex ?? 0], domainId: fp })
 
 function newMachine (simulate?: (spec: SlotSpec) => Promise<SlotResult>): { machine: AtelierMachine, divergent: number[] } {
   const divergent: number[] = []
@@ -101,16 +105,61 @@ describe('machine: AtelierMachine', function () {
     expect(divergent).to.deep.equal([0])
   })
 
-  it('rejects equivocation, unknown members and bad signatures', async () => {
-    const { machine } = newMachine()
-    const outputHash = await runSlot(machine, 6, [0])
+  it('a second, different output is equivocation: evidence that checks out, and the member\'s signatures for the slot are out', async () => {
+    const evidence: EquivocationValue[] = []
+    const w = new Workload(makeCommon(RULES), keys)
+    const machine = new AtelierMachine({ roster: config.roster, domainId: fp, simulate: memorySimulator(w), onEquivocation: e => evidence.push(e) })
+    const outputHash = await runSlot(machine, 6, [0, 1])
     const other = await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 0, members[0], new Uint8Array(32).fill(1)) })
     expect(other).to.deep.include({ code: 'equivocation' })
     expect(machine.equivocationTotal).to.equal(1)
-    expect(await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 0, members[0], outputHash) })).to.deep.include({ code: 'duplicate-simulation' })
-    expect(await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 9, members[0], outputHash) })).to.deep.include({ code: 'unknown-member' })
-    expect(await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 1, members[2], outputHash) })).to.deep.include({ code: 'bad-simulation-signature' })
+    expect(evidence).to.have.length(1)
+    expect(evidence[0]).to.deep.include({ kind: 2, slot: 6, member: 0 })
+    expect(equivocationFault(evidence[0], config.roster, fp)).to.equal(undefined)
+    // member 0 is out for slot 6: its first output no longer counts, nor does a resend
+    expect(machine.query({ type: 'SimulationAgreement', slot: 6 })?.tallies.flatMap(t => t.members)).to.deep.equal([1])
+    expect(await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 0, members[0], outputHash) })).to.deep.include({ code: 'excluded' })
+    await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 2, members[2], outputHash) })
     expect(await machine.apply({ type: 'SealCandidate', value: { slot: 6, outputHash, signers: [0, 1, 2] } })).to.deep.include({ code: 'bad-signer-set' })
+    expect(await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 9, members[0], outputHash) })).to.deep.include({ code: 'unknown-member' })
+    expect(await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 3, members[2], outputHash) })).to.deep.include({ code: 'bad-simulation-signature' })
+    await machine.apply({ type: 'SubmitSimulation', value: simOutput(6, 3, members[3], outputHash) })
+    expect(await machine.apply({ type: 'SealCandidate', value: { slot: 6, outputHash, signers: [1, 2, 3] } })).to.deep.equal({ ok: true })
+  })
+
+  it('OpenSlot: signed by the opener it names (leader or takeover); a rival opener\'s later one is kept out, the same opener\'s other one is evidence', async () => {
+    const evidence: EquivocationValue[] = []
+    const w = new Workload(makeCommon(RULES), keys)
+    const machine = new AtelierMachine({ roster: config.roster, domainId: fp, simulate: memorySimulator(w), onEquivocation: e => evidence.push(e) })
+    const forged = { ...openSlot(5, transfers(5), { leaderIndex: 1 }), leaderIndex: 2 }
+    expect(await machine.apply({ type: 'OpenSlot', value: forged })).to.deep.include({ code: 'bad-open-signature' })
+    expect(await machine.apply({ type: 'OpenSlot', value: unsignedOpenSlot(5, []) })).to.deep.include({ code: 'bad-open-signature' })
+    // member 2 takes slot 5 over (its leader, member 1, never opened it)
+    const takeover = openSlot(5, transfers(5), { leaderIndex: 2 })
+    expect(await machine.apply({ type: 'OpenSlot', value: takeover })).to.deep.equal({ ok: true })
+    expect(machine.slotSpec(5)?.open.leaderIndex).to.equal(2)
+    expect(await machine.apply({ type: 'OpenSlot', value: openSlot(5, [], { leaderIndex: 1 }) })).to.deep.include({ code: 'slot-exists' })
+    expect(evidence).to.deep.equal([])
+    expect(await machine.apply({ type: 'OpenSlot', value: openSlot(5, [], { leaderIndex: 2 }) })).to.deep.include({ code: 'equivocation' })
+    expect(evidence).to.have.length(1)
+    expect(evidence[0]).to.deep.include({ kind: 1, slot: 5, member: 2 })
+    expect(equivocationFault(evidence[0], config.roster, fp)).to.equal(undefined)
+    expect(equivocationFault({ ...evidence[0], slot: 6 }, config.roster, fp)).to.match(/does not verify/)
+    // the same OpenSlot again is a repeat, not evidence
+    expect(await machine.apply({ type: 'OpenSlot', value: takeover })).to.deep.include({ code: 'slot-exists' })
+    expect(evidence).to.have.length(1)
+  })
+
+  it('remembers a bounded number of done slots; every slot below them counts as done', async () => {
+    const { machine } = newMachine()
+    const empty = (slot: number): ReturnType<typeof openSlot> => ({ ...openSlot(slot, []), hintIds: [] })
+    for (let slot = 0; slot <= DONE_REMEMBERED + 2; slot++) {
+      await machine.apply({ type: 'OpenSlot', value: empty(slot) })
+      await machine.apply({ type: 'MarkDone', value: { slot } })
+    }
+    expect(await machine.apply({ type: 'OpenSlot', value: empty(1) })).to.deep.include({ code: 'slot-done' })
+    expect(await machine.apply({ type: 'OpenSlot', value: empty(DONE_REMEMBERED + 2) })).to.deep.include({ code: 'slot-done' })
+    expect(await machine.apply({ type: 'OpenSlot', value: empty(DONE_REMEMBERED + 3) })).to.deep.equal({ ok: true })
   })
 
   it('AcceptHint: open slot, announced count, signature, acl; hints are simulated after the auction bundle', async () => {
@@ -119,12 +168,15 @@ describe('machine: AtelierMachine', function () {
     const hint = signHint(coKey, 7, { txs: [w.ethTransfer(2, w.addresses[0], 1n)], revertProtected: false }, fp)
     const { machine } = newMachine()
     expect(await machine.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 0, hint } })).to.deep.include({ code: 'slot-not-open' })
-    await machine.apply({ type: 'OpenSlot', value: openSlot(7, transfers(7), { hintCount: 1 }) })
+    await machine.apply({ type: 'OpenSlot', value: openSlot(7, transfers(7), { hintIds: [hintId(hint)] }) })
     expect(machine.inputsComplete(7)).to.equal(false)
     expect(await machine.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 0, hint: { ...hint, slot: 8 } } })).to.deep.include({ code: 'hint-slot-mismatch' })
     expect(await machine.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 1, hint } })).to.deep.include({ code: 'hint-sequence' })
     const forged = { ...hint, coBuilder: new Uint8Array(20).fill(1) }
     expect(await machine.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 0, hint: forged } })).to.deep.include({ code: 'bad-hint-signature' })
+    // a well-signed hint the OpenSlot did not announce (anyone could send one): not taken
+    const unannounced = signHint(coKey, 7, { txs: [w.ethTransfer(3, w.addresses[0], 2n)], revertProtected: false }, fp)
+    expect(await machine.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 0, hint: unannounced } })).to.deep.include({ code: 'hint-not-announced' })
     expect(await machine.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 0, hint } })).to.deep.equal({ ok: true })
     expect(machine.inputsComplete(7)).to.equal(true)
     expect(machine.query({ type: 'HintsFor', slot: 7 })).to.have.length(1)
@@ -133,7 +185,7 @@ describe('machine: AtelierMachine', function () {
     expect(result.hintsApplied).to.have.length(1)
 
     const strict = new AtelierMachine({ roster: config.roster, domainId: fp, coBuilderAcl: [new Uint8Array(20)], simulate: memorySimulator(w) })
-    await strict.apply({ type: 'OpenSlot', value: openSlot(7, [], { hintCount: 1 }) })
+    await strict.apply({ type: 'OpenSlot', value: openSlot(7, [], { hintIds: [hintId(hint)] }) })
     expect(await strict.apply({ type: 'AcceptHint', value: { slot: 7, sequence: 0, hint } })).to.deep.include({ code: 'cobuilder-not-allowed' })
   })
 

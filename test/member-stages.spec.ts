@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'aegir/chai'
+import { SlotClock } from '../src/beacon/index.ts'
 import { makeCommon } from '../src/core/index.ts'
 import { AtelierMachine, takeoverRank } from '../src/machine/index.ts'
 import {
@@ -14,10 +15,10 @@ import {
 } from '../src/node/index.ts'
 import { Workload } from '../src/node/workload/workload.ts'
 import { serveSync } from '../src/p2p/index.ts'
-import { encodeMessage } from '../src/proto/index.ts'
+import { blsSign, encodeMessage } from '../src/proto/index.ts'
 import { seal, unsignedCandidate } from './fixtures/committee.ts'
 import { GOOD_MRTD, startPeer, testCommittee, until } from './fixtures/network.ts'
-import { memorySimulator, openSlot, RULES, simOutput } from './fixtures/slots.ts'
+import { memorySimulator, openSlot as unsignedOpenSlot, RULES, simOutput } from './fixtures/slots.ts'
 import type { TestCommittee } from './fixtures/network.ts'
 import type { Config } from '../src/config/index.ts'
 import type { Command } from '../src/machine/index.ts'
@@ -60,6 +61,9 @@ describe('member stages', function () {
   })
 
   const members = (): TestCommittee['members'] => committee.members
+  /** an OpenSlot for `slot` signed by member 0, its leader in these tests */
+  const openSlot = (slot: number, unsealed: Uint8Array[]): ReturnType<typeof unsignedOpenSlot> =>
+    unsignedOpenSlot(slot, unsealed, {}, { key: members()[0], domainId: config.root().bytes })
   const transfers = (slot: number): Uint8Array[] => {
     const w = new Workload(makeCommon(RULES), keys)
     return [w.ethTransfer(0, w.addresses[1], BigInt(slot)), w.ethTransfer(1, w.addresses[2], 7n)]
@@ -96,7 +100,7 @@ describe('member stages', function () {
       },
       log: silentLogger
     })
-    const duties: Duties = new Duties({ index, config: cfg, machine, bus, table, pool, hints, metrics, log: silentLogger, stopped: () => false })
+    const duties: Duties = new Duties({ index, config: cfg, machine, bus, table, pool, hints, metrics, log: silentLogger, clock: () => new SlotClock(0, 12), signOpen: async (_slot, root) => blsSign(members()[index].secretKey, root), stopped: () => false })
     return { machine, table, bus, duties, pool, metrics, store, published }
   }
 

@@ -21,8 +21,8 @@ function slotCtx (origin: string | undefined, over: Partial<SlotTopicContext> = 
     roster: config.roster,
     view: { indexOf: p => { const i = peers.indexOf(p); return i < 0 ? undefined : i } },
     origin,
-    leaderFor: slot => slot % 4,
-    isKnownSlot: () => false,
+    domainId,
+    notTurnToOpen: () => undefined,
     ...over
   }
 }
@@ -81,13 +81,26 @@ describe('topics: gossip validators', () => {
       expect(validateSlotMessage(sim(2), slotCtx('stranger')).verdict).to.equal('ignore')
     })
 
-    it('takes OpenSlot and AcceptHint only from the slot\'s leader; ignores a repeat OpenSlot', () => {
-      const open = encodeMessage('OpenSlot', { ...EXAMPLES.OpenSlot, slot: 9 })
-      expect(validateSlotMessage(open, slotCtx('peer-1')).verdict).to.equal('accept')
-      expect(validateSlotMessage(open, slotCtx('peer-2')).verdict).to.equal('reject')
-      expect(validateSlotMessage(open, slotCtx('peer-1', { isKnownSlot: () => true })).verdict).to.equal('ignore')
+    it('takes an OpenSlot only from the opener it names, and only once its turn has come; AcceptHint from any member (its OpenSlot binds it)', () => {
+      const open = encodeMessage('OpenSlot', { ...EXAMPLES.OpenSlot, slot: 9, leaderIndex: 2 })
+      expect(validateSlotMessage(open, slotCtx('peer-2')).verdict).to.equal('accept')
+      const other = validateSlotMessage(open, slotCtx('peer-1'))
+      expect(other.verdict).to.equal('reject')
+      expect(other.reason).to.match(/naming opener 2, published by member 1/)
+      const early = validateSlotMessage(open, slotCtx('peer-2', { notTurnToOpen: (slot, member) => `member ${member}'s turn to open slot ${slot} comes in 400 ms` }))
+      expect(early).to.deep.include({ verdict: 'ignore', reason: 'member 2\'s turn to open slot 9 comes in 400 ms' })
       const hint = encodeMessage('AcceptHint', { ...EXAMPLES.AcceptHint, slot: 9 })
-      expect(validateSlotMessage(hint, slotCtx('peer-0')).verdict).to.equal('reject')
+      expect(validateSlotMessage(hint, slotCtx('peer-0')).verdict).to.equal('accept')
+    })
+
+    it('takes equivocation evidence that checks out against the roster, and rejects any that does not', () => {
+      const a = new Uint8Array(32).fill(1)
+      const b = new Uint8Array(32).fill(2)
+      const evidence = { kind: 2, slot: 9, member: 3, rootA: a, signatureA: blsSign(members[3].secretKey, a), rootB: b, signatureB: blsSign(members[3].secretKey, b) }
+      expect(validateSlotMessage(encodeMessage('Equivocation', evidence), slotCtx('peer-1')).verdict).to.equal('accept')
+      const forged = validateSlotMessage(encodeMessage('Equivocation', { ...evidence, signatureB: blsSign(members[2].secretKey, b) }), slotCtx('peer-1'))
+      expect(forged).to.deep.include({ verdict: 'reject', reason: 'not evidence: the second signature does not verify' })
+      expect(validateSlotMessage(encodeMessage('Equivocation', { ...evidence, rootB: a, signatureB: evidence.signatureA }), slotCtx('peer-1')).reason).to.match(/a repeat, not an equivocation/)
     })
 
     it('rejects a candidate or roster message on the slot topic', () => {

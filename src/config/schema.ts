@@ -42,6 +42,12 @@ export const BLOCK_SCHEMAS = ['L1Post4844'] as const
 export const TuningSchema = z.strictObject({
   /** ms the slot leader has to seal before the next member in roster order may */
   leaderTimeoutMs: z.int().min(100).max(600_000).default(4000),
+  /**
+   * ms per rank a slot's opening waits, counted from the start of its building window (the previous
+   * slot's start on the slot clock, when its payload attributes are due): the leader opens at once,
+   * the next member by rank only if the slot is still unopened after this long, and so on
+   */
+  openTimeoutMs: z.int().min(50).max(600_000).default(1500),
   /** ms between head polls on the chain RPC */
   headPollMs: z.int().min(50).max(60_000).default(500),
   /** ms for one chain-RPC request */

@@ -14,3 +14,8 @@ export function leaderFor (slot: number, committeeSize: number): number {
 export function takeoverRank (slot: number, committeeSize: number, member: number): number {
   return (member - (slot % committeeSize) + committeeSize) % committeeSize
 }
+
+/** The turn (0 = the opener) at which `member` may seal a slot `opener` opened. */
+export function sealRank (opener: number, committeeSize: number, member: number): number {
+  return (member - opener + committeeSize) % committeeSize
+}

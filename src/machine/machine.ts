@@ -11,13 +11,14 @@
  * every output that differs from the agreed one counts in `divergenceTotal`.
  */
 import {
-  blsAggregate, blsVerify, candidateSigningRoot, equalBytes, hintId, toHex, verifyHintSignature
+  blsAggregate, blsVerify, candidateSigningRoot, equalBytes, hintId, openSlotEquivocation, openSlotInputsRoot, openSlotSigningRoot,
+  simulationEquivocation, toHex, verifyHintSignature
 } from '../proto/index.ts'
 import { accepted, rejected } from './commands.ts'
 import type { Agreement, ApplyResult, Command, Query, QueryResult } from './commands.ts'
 import type { SlotResult } from '../core/index.ts'
 import type {
-  CandidateValue, HintAcceptValue, OpenSlotValue, SealCommitValue, SimOutputValue
+  CandidateValue, EquivocationValue, HintAcceptValue, OpenSlotValue, SealCommitValue, SimOutputValue
 } from '../proto/index.ts'
 
 /** Everything a slot's simulation depends on, as committed through commands. */
@@ -37,25 +38,32 @@ export interface MachineOptions {
   simulate(spec: SlotSpec): Promise<SlotResult>
   /** called for every divergent output, for the operator's `simulation_divergence_total` */
   onDivergence?(slot: number, memberIndex: number): void
+  /** called once per equivocation this machine sees (two signed OpenSlots or outputs by one member for a slot) */
+  onEquivocation?(evidence: EquivocationValue): void
 }
+
+/** done slots remembered one by one; below the oldest of them every slot counts as done */
+export const DONE_REMEMBERED = 4096
 
 interface SlotState {
   open: OpenSlotValue
   hints: HintAcceptValue[]
   hintIds: Set<string>
   outputs: Map<number, SimOutputValue>
+  /** members whose signatures for this slot are out: evidence shows they equivocated */
+  excluded: Set<number>
   agreed?: Uint8Array
   candidate?: CandidateValue
   /** the slot's seals in flight, judged one after the other */
   seals?: Promise<unknown>
 }
 
-/** blobs travel with the closed loop; until then every bundle is empty */
-
 export class AtelierMachine {
   readonly #o: MachineOptions
   readonly #slots = new Map<number, SlotState>()
   readonly #done = new Set<number>()
+  /** every slot at or below this one is done (the remembered set is bounded) */
+  #doneFloor = -1
   readonly #results = new Map<string, Promise<SlotResult>>()
   divergenceTotal = 0
   equivocationTotal = 0
@@ -100,7 +108,7 @@ export class AtelierMachine {
   /** True once the slot's OpenSlot and all the hints it announced are applied. */
   inputsComplete (slot: number): boolean {
     const s = this.#slots.get(slot)
-    return s != null && s.hints.length === s.open.hintCount
+    return s != null && s.hints.length === s.open.hintIds.length
   }
 
   /** Simulates the slot's committed inputs (memoized); only once they are complete. */
@@ -150,18 +158,50 @@ export class AtelierMachine {
     }
   }
 
+  /**
+   * The first valid OpenSlot per slot is kept, whoever opened it (which member's turn it is, by rank
+   * on the slot clock, is judged where commands arrive, not here: replay has no clock). A second one
+   * by the same opener with other inputs is equivocation.
+   */
   #openSlot (open: OpenSlotValue): ApplyResult {
-    if (this.#done.has(open.slot)) {
+    if (this.#isDone(open.slot)) {
       return rejected('slot-done', `slot ${open.slot} was already garbage-collected`)
     }
-    if (this.#slots.has(open.slot)) {
-      return rejected('slot-exists', `slot ${open.slot} is already open`)
+    const pk = this.#o.roster[open.leaderIndex]
+    if (pk == null) {
+      return rejected('unknown-member', `opener index ${open.leaderIndex} is outside the roster of ${this.committeeSize}`)
     }
-    if (open.leaderIndex >= this.committeeSize) {
-      return rejected('unknown-member', `leader index ${open.leaderIndex} is outside the roster of ${this.committeeSize}`)
+    if (!blsVerify(pk, openSlotSigningRoot(open, this.#o.domainId), open.signature)) {
+      return rejected('bad-open-signature', `the OpenSlot for slot ${open.slot} is not signed by its opener, member ${open.leaderIndex}`)
     }
-    this.#slots.set(open.slot, { open, hints: [], hintIds: new Set(), outputs: new Map() })
+    const kept = this.#slots.get(open.slot)
+    if (kept != null) {
+      if (kept.open.leaderIndex === open.leaderIndex && !equalBytes(openSlotInputsRoot(kept.open), openSlotInputsRoot(open))) {
+        this.#equivocated(openSlotEquivocation(kept.open, open))
+        return rejected('equivocation', `member ${open.leaderIndex} signed a second, different OpenSlot for slot ${open.slot}`)
+      }
+      return rejected('slot-exists', `slot ${open.slot} is already open (by member ${kept.open.leaderIndex})`)
+    }
+    this.#slots.set(open.slot, { open, hints: [], hintIds: new Set(), outputs: new Map(), excluded: new Set() })
     return accepted
+  }
+
+  /** Evidence shows `member` equivocated in `slot`: its signatures there are out, recorded or to come. */
+  exclude (slot: number, member: number): void {
+    const s = this.#slots.get(slot)
+    if (s == null || s.excluded.has(member)) { return }
+    s.excluded.add(member)
+    s.outputs.delete(member)
+    if (s.candidate == null) { s.agreed = this.#agreement(slot)?.outputHash }
+  }
+
+  #equivocated (evidence: EquivocationValue): void {
+    this.equivocationTotal++
+    this.#o.onEquivocation?.(evidence)
+  }
+
+  #isDone (slot: number): boolean {
+    return slot <= this.#doneFloor || this.#done.has(slot)
   }
 
   #acceptHint (accept: HintAcceptValue): ApplyResult {
@@ -175,8 +215,8 @@ export class AtelierMachine {
     if (accept.hint.slot !== accept.slot) {
       return rejected('hint-slot-mismatch', `hint is for slot ${accept.hint.slot}, not ${accept.slot}`)
     }
-    if (accept.sequence !== s.hints.length || accept.sequence >= s.open.hintCount) {
-      return rejected('hint-sequence', `hint sequence ${accept.sequence}, expected ${s.hints.length} of ${s.open.hintCount}`)
+    if (accept.sequence !== s.hints.length || accept.sequence >= s.open.hintIds.length) {
+      return rejected('hint-sequence', `hint sequence ${accept.sequence}, expected ${s.hints.length} of ${s.open.hintIds.length}`)
     }
     const acl = this.#o.coBuilderAcl
     if (acl != null && !acl.some(a => equalBytes(a, accept.hint.coBuilder))) {
@@ -186,6 +226,9 @@ export class AtelierMachine {
       return rejected('bad-hint-signature', `hint signature does not recover co-builder 0x${toHex(accept.hint.coBuilder)}`)
     }
     const id = toHex(hintId(accept.hint))
+    if (id !== toHex(s.open.hintIds[accept.sequence])) {
+      return rejected('hint-not-announced', `hint ${id.slice(0, 16)}… is not the one the OpenSlot announced at position ${accept.sequence}`)
+    }
     if (s.hintIds.has(id)) {
       return rejected('hint-duplicate', `hint ${id.slice(0, 16)}… already accepted`)
     }
@@ -197,10 +240,13 @@ export class AtelierMachine {
   #submitSimulation (out: SimOutputValue): ApplyResult {
     const s = this.#slots.get(out.slot)
     if (s == null) {
-      return rejected(this.#done.has(out.slot) ? 'slot-done' : 'slot-not-open', `slot ${out.slot} is not open`)
+      return rejected(this.#isDone(out.slot) ? 'slot-done' : 'slot-not-open', `slot ${out.slot} is not open`)
     }
     if (s.candidate != null) {
       return rejected('slot-sealed', `slot ${out.slot} is sealed`)
+    }
+    if (s.excluded.has(out.memberIndex)) {
+      return rejected('excluded', `member ${out.memberIndex} equivocated in slot ${out.slot}: its signatures there are out`)
     }
     const pk = this.#o.roster[out.memberIndex]
     if (pk == null) {
@@ -214,7 +260,8 @@ export class AtelierMachine {
       if (equalBytes(previous.outputHash, out.outputHash)) {
         return rejected('duplicate-simulation', `member ${out.memberIndex} already submitted this output`)
       }
-      this.equivocationTotal++
+      this.#equivocated(simulationEquivocation(previous, out))
+      this.exclude(out.slot, out.memberIndex)
       return rejected('equivocation', `member ${out.memberIndex} submitted a second, different output for slot ${out.slot}`)
     }
     s.outputs.set(out.memberIndex, out)
@@ -244,7 +291,7 @@ export class AtelierMachine {
   async #seal (commit: SealCommitValue): Promise<ApplyResult> {
     const s = this.#slots.get(commit.slot)
     if (s == null) {
-      return rejected(this.#done.has(commit.slot) ? 'slot-done' : 'slot-not-open', `slot ${commit.slot} is not open`)
+      return rejected(this.#isDone(commit.slot) ? 'slot-done' : 'slot-not-open', `slot ${commit.slot} is not open`)
     }
     const invalid = this.#checkSeal(s, commit)
     if (invalid != null) {
@@ -276,7 +323,7 @@ export class AtelierMachine {
       }
     }
     if (!this.inputsComplete(commit.slot)) {
-      return rejected('slot-not-open', `slot ${commit.slot} still waits for ${s.open.hintCount - s.hints.length} announced hints`)
+      return rejected('slot-not-open', `slot ${commit.slot} still waits for ${s.open.hintIds.length - s.hints.length} announced hints`)
     }
     return undefined
   }
@@ -311,12 +358,18 @@ export class AtelierMachine {
   }
 
   #markDone (slot: number): ApplyResult {
-    if (this.#done.has(slot)) {
+    if (this.#isDone(slot)) {
       return rejected('slot-done', `slot ${slot} is already done`)
     }
     this.#slots.delete(slot)
     this.#results.delete(`${slot}`)
     this.#done.add(slot)
+    if (this.#done.size > DONE_REMEMBERED) {
+      // bounded: the oldest remembered slot goes, and every slot up to it counts as done
+      const oldest = Math.min(...this.#done)
+      this.#done.delete(oldest)
+      this.#doneFloor = Math.max(this.#doneFloor, oldest)
+    }
     return accepted
   }
 

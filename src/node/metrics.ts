@@ -16,6 +16,7 @@ export class NodeMetrics {
   })
 
   readonly simulationDivergence = new Counter({ name: 'simulation_divergence_total', help: 'simulation outputs that differ from the agreed one', registers: [this.registry] })
+  readonly equivocations = new Counter({ name: 'atelier_equivocations_total', help: 'equivocation evidence recorded (a member signing two different roots for a slot where it may sign one), by kind and where it was seen', labelNames: ['kind', 'source'], registers: [this.registry] })
   readonly rosterMismatch = new Counter({ name: 'roster_mismatch_total', help: 'members announcing another config fingerprint', registers: [this.registry] })
   readonly admissions = new Counter({ name: 'atelier_admissions_total', help: 'admitted peers by plane and role', labelNames: ['plane', 'role'], registers: [this.registry] })
   readonly rejections = new Counter({ name: 'atelier_admission_rejections_total', help: 'refused peers by plane and reason code', labelNames: ['plane', 'reason'], registers: [this.registry] })

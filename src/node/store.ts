@@ -1,16 +1,16 @@
 /**
  * The member's embedded store (LevelDB through classic-level, as Lodestar): sealed candidates by slot,
- * the command log and small metadata; the signing record has a file of its own (signing-log.ts). Slot
+ * the command log, equivocation evidence (by slot, member and kind) and small metadata; the signing record has a file of its own (signing-log.ts). Slot
  * keys are big-endian so LevelDB's byte order is slot order and range reads serve sync requests
  * directly.
  */
 import { ClassicLevel } from 'classic-level'
 import { decodeMessage, encodeMessage } from '../proto/index.ts'
-import type { CandidateValue } from '../proto/index.ts'
+import type { CandidateValue, EquivocationValue } from '../proto/index.ts'
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
 
-const PREFIX = { candidate: 0x01, signing: 0x02, meta: 0x03, command: 0x04 } as const
+const PREFIX = { candidate: 0x01, signing: 0x02, meta: 0x03, command: 0x04, evidence: 0x05 } as const
 
 function slotKey (prefix: number, slot: number): Uint8Array {
   const key = new Uint8Array(9)
@@ -98,6 +98,23 @@ export class NodeStore {
     await this.db.clear({ gte: commandKey(slot, 0), lte: commandKey(slot, 0xffffffff) })
   }
 
+  /** Keeps evidence (durably: it outlives the member's slots); false if this slot, member and kind has some. */
+  async putEvidence (e: EquivocationValue): Promise<boolean> {
+    const key = evidenceKey(e.slot, e.member, e.kind)
+    if (await this.db.get(key) != null) { return false }
+    await this.db.put(key, encodeMessage('Equivocation', e), { sync: true })
+    return true
+  }
+
+  /** Every piece of evidence held, in slot order. */
+  async evidence (): Promise<EquivocationValue[]> {
+    const out: EquivocationValue[] = []
+    for await (const value of this.db.values({ gte: Uint8Array.of(PREFIX.evidence), lt: Uint8Array.of(PREFIX.evidence + 1) })) {
+      out.push(decodeMessage('Equivocation', value))
+    }
+    return out
+  }
+
   async getMeta (name: string): Promise<string | undefined> {
     const value = await this.db.get(metaKey(name))
     return value == null ? undefined : new TextDecoder().decode(value)
@@ -112,6 +129,14 @@ function commandKey (slot: number, seq: number): Uint8Array {
   const key = new Uint8Array(13)
   key.set(slotKey(PREFIX.command, slot))
   new DataView(key.buffer).setUint32(9, seq)
+  return key
+}
+
+function evidenceKey (slot: number, member: number, kind: number): Uint8Array {
+  const key = new Uint8Array(12)
+  key.set(slotKey(PREFIX.evidence, slot))
+  new DataView(key.buffer).setUint16(9, member)
+  key[11] = kind
   return key
 }
 

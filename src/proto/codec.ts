@@ -18,6 +18,7 @@ export const MessageKind = {
   RosterAnnounce: 4,
   PoolTransactions: 5,
   AuctionBid: 6,
+  Equivocation: 7,
   OpenSlot: 16,
   AcceptHint: 17,
   SubmitSimulation: 18,
@@ -35,6 +36,7 @@ export const MESSAGE_TYPES = {
   RosterAnnounce: T.RosterAnnounce,
   PoolTransactions: T.PoolTransactions,
   AuctionBid: T.AuctionBid,
+  Equivocation: T.Equivocation,
   OpenSlot: T.OpenSlot,
   AcceptHint: T.HintAccept,
   SubmitSimulation: T.SimOutput,
@@ -49,6 +51,7 @@ export interface MessageValues {
   RosterAnnounce: T.RosterAnnounceValue
   PoolTransactions: T.PoolTransactionsValue
   AuctionBid: T.AuctionBidValue
+  Equivocation: T.EquivocationValue
   OpenSlot: T.OpenSlotValue
   AcceptHint: T.HintAcceptValue
   SubmitSimulation: T.SimOutputValue

@@ -11,6 +11,7 @@ import * as T from './types.ts'
 export const DomainPurpose = {
   candidate: 'atelier.domain.candidate.v1',
   hint: 'atelier.domain.hint.v1',
+  openSlot: 'atelier.domain.open-slot.v1',
   roster: 'atelier.domain.roster.v1'
 } as const
 
@@ -62,4 +63,20 @@ export function hintId (hint: T.HintBundleValue): Uint8Array {
 
 export function rosterSigningRoot (fields: T.RosterAnnounceFieldsValue, fingerprint: Uint8Array): Uint8Array {
   return computeSigningRoot(T.RosterAnnounceFields.hashTreeRoot(fields), computeDomain('roster', fingerprint))
+}
+
+/** The root an opener BLS-signs for an OpenSlot: its slot, its opener and the root of its inputs. */
+export function openSlotSigningRoot (open: Omit<T.OpenSlotValue, 'signature'> | T.OpenSlotFieldsValue, domainId: Uint8Array): Uint8Array {
+  const { slot, leaderIndex } = open
+  return openSlotHeaderSigningRoot(slot, leaderIndex, openSlotInputsRoot(open), domainId)
+}
+
+/** The root of an OpenSlot's inputs (everything it fixes; what equivocation evidence names). */
+export function openSlotInputsRoot (open: Omit<T.OpenSlotValue, 'signature'> | T.OpenSlotFieldsValue): Uint8Array {
+  const fields = Object.fromEntries(Object.keys(T.OpenSlotFields.fields).map(k => [k, (open as Record<string, unknown>)[k]])) as T.OpenSlotFieldsValue
+  return T.OpenSlotFields.hashTreeRoot(fields)
+}
+
+export function openSlotHeaderSigningRoot (slot: number, leaderIndex: number, inputsRoot: Uint8Array, domainId: Uint8Array): Uint8Array {
+  return computeSigningRoot(T.OpenSlotHeader.hashTreeRoot({ slot, leaderIndex, inputsRoot }), computeDomain('openSlot', domainId))
 }

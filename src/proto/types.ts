@@ -194,8 +194,11 @@ export const RosterAnnounce = new ContainerType({
   signature: Bytes96
 }, { typeName: 'RosterAnnounce' })
 
-/** Leader-issued: opens a slot and fixes every input its simulation depends on. */
-export const OpenSlot = new ContainerType({
+/**
+ * Opens a slot and fixes every input its simulation depends on: issued by its leader, or by the next
+ * member by rank once the leader has not opened it in time (takeover). Signed by the opener.
+ */
+export const OpenSlotFields = new ContainerType({
   slot: Uint64,
   parent: Bytes32,
   parentNumber: Uint64,
@@ -203,15 +206,47 @@ export const OpenSlot = new ContainerType({
   feeRecipient: Bytes20,
   prevRandao: Bytes32,
   gasLimit: Uint64,
+  /** the opener: the slot's leader, or the member that took it over */
   leaderIndex: Uint16,
-  /** how many AcceptHint commands follow: the slot's inputs are complete once they have */
-  hintCount: Uint16,
+  /**
+   * the ids of the hints the AcceptHint commands that follow carry, in their order: the slot's inputs
+   * are complete once they have all come, and each is bound to this signed OpenSlot
+   */
+  hintIds: HintIds,
   unsealed: Transactions,
   auctionWinner: Bundle,
   extraData: new ByteListType(MAX_EXTRA_DATA_BYTES),
   parentBeaconBlockRoot: Bytes32,
   withdrawals: Withdrawals
+}, { typeName: 'OpenSlotFields' })
+
+export const OpenSlot = new ContainerType({
+  ...OpenSlotFields.fields,
+  /** the opener's BLS signature over `openSlotSigningRoot` */
+  signature: Bytes96
 }, { typeName: 'OpenSlot' })
+
+/** What an opener signs: the slot, itself, and the root of the inputs it fixes. */
+export const OpenSlotHeader = new ContainerType({
+  slot: Uint64,
+  leaderIndex: Uint16,
+  inputsRoot: Bytes32
+}, { typeName: 'OpenSlotHeader' })
+
+/**
+ * Evidence that a member signed two different things for one slot where it may sign one: two OpenSlots
+ * (kind 1: the roots are their inputs roots) or two simulation outputs (kind 2: the roots are the
+ * output hashes). Self-checking against the roster (`equivocationFault`).
+ */
+export const Equivocation = new ContainerType({
+  kind: new UintNumberType(1),
+  slot: Uint64,
+  member: Uint16,
+  rootA: Bytes32,
+  signatureA: Bytes96,
+  rootB: Bytes32,
+  signatureB: Bytes96
+}, { typeName: 'Equivocation' })
 
 export const HintAccept = new ContainerType({
   slot: Uint64,
@@ -273,6 +308,8 @@ export type SimOutputValue = ValueOf<typeof SimOutput>
 export type RosterAnnounceValue = ValueOf<typeof RosterAnnounce>
 export type RosterAnnounceFieldsValue = ValueOf<typeof RosterAnnounceFields>
 export type OpenSlotValue = ValueOf<typeof OpenSlot>
+export type OpenSlotFieldsValue = ValueOf<typeof OpenSlotFields>
+export type EquivocationValue = ValueOf<typeof Equivocation>
 export type HintAcceptValue = ValueOf<typeof HintAccept>
 export type SealCommitValue = ValueOf<typeof SealCommit>
 export type MarkDoneValue = ValueOf<typeof MarkDone>

@@ -1,2 +1,2 @@
 /** The first byte of every encoded atelier message. Bump on any incompatible encoding change. */
-export const WIRE_VERSION = 3
+export const WIRE_VERSION = 4

@@ -4,8 +4,8 @@
  * log and the `gossip_validation_total` metric. Pure over the context it is given: no I/O.
  */
 import {
-  blsVerify, candidateSigningRoot, DecodeError, decodeAnyMessage, equalBytes, peekKind, rosterSigningRoot, toHex, verifyCandidate,
-  verifyHintSignature
+  blsVerify, candidateSigningRoot, DecodeError, decodeAnyMessage, equalBytes, equivocationFault, peekKind, rosterSigningRoot, toHex,
+  verifyCandidate, verifyHintSignature
 } from '../proto/index.ts'
 import type { Role } from '../enclave/index.ts'
 import type {
@@ -76,20 +76,26 @@ export interface SlotTopicContext {
   view: RosterView
   /** the origin (signing) peer of the gossip message */
   origin: string | undefined
-  leaderFor(slot: number): number
-  /** slots already opened, sealed, or done (a repeat OpenSlot is ignored) */
-  isKnownSlot(slot: number): boolean
+  /** why `member` may not open `slot` yet (its turn by rank on the slot clock has not come); undefined if it may */
+  notTurnToOpen(slot: number, member: number): string | undefined
+  /** `ATELIER_ROOT`: the domain equivocation evidence is signed under */
+  domainId: Uint8Array
 }
 
 export type SlotMessageKind = 'OpenSlot' | 'AcceptHint' | 'SubmitSimulation' | 'SealCandidate'
 export const SLOT_MESSAGE_KINDS: readonly SlotMessageKind[] = ['OpenSlot', 'AcceptHint', 'SubmitSimulation', 'SealCandidate']
+/** what the simulations topic carries: the slot commands and equivocation evidence */
+export type SimulationsTopicKind = SlotMessageKind | 'Equivocation'
 
 /**
- * Private `simulations` topic: the slot protocol. Simulations only from the peer announced for their
- * roster index; the leader's commands only from that slot's leader. The machine checks the rest.
+ * Private `simulations` topic: the slot protocol, and equivocation evidence. Simulations only from the
+ * peer announced for their roster index; an OpenSlot only from the opener it names, once its turn by
+ * rank has come (a second one for a known slot goes to the machine too: a rival opener's costs
+ * nothing, the same opener's is evidence); evidence only if it checks out. AcceptHint is bound to its
+ * OpenSlot's announced hint ids, so the machine checks it; the machine checks the rest.
  */
-export function validateSlotMessage (bytes: Uint8Array, ctx: SlotTopicContext): ValidationResult<{ kind: SlotMessageKind, value: MessageValues[SlotMessageKind] }> {
-  const decoded = decodeFor(bytes, SLOT_MESSAGE_KINDS)
+export function validateSlotMessage (bytes: Uint8Array, ctx: SlotTopicContext): ValidationResult<{ kind: SimulationsTopicKind, value: MessageValues[SimulationsTopicKind] }> {
+  const decoded = decodeFor(bytes, [...SLOT_MESSAGE_KINDS, 'Equivocation'] as const)
   if (decoded.value == null) {
     return decoded as ValidationResult<never>
   }
@@ -110,14 +116,18 @@ export function validateSlotMessage (bytes: Uint8Array, ctx: SlotTopicContext): 
     }
     return decoded
   }
-  if (kind === 'OpenSlot' || kind === 'AcceptHint') {
-    const slot = (value as { slot: number }).slot
-    if (ctx.leaderFor(slot) !== index) {
-      return reject(`${kind} for slot ${slot} from member ${index}, not its leader ${ctx.leaderFor(slot)}`)
+  if (kind === 'Equivocation') {
+    const fault = equivocationFault(value as MessageValues['Equivocation'], ctx.roster, ctx.domainId)
+    return fault == null ? decoded : reject(`not evidence: ${fault}`)
+  }
+  if (kind === 'OpenSlot') {
+    const open = value as MessageValues['OpenSlot']
+    if (open.leaderIndex !== index) {
+      return reject(`OpenSlot for slot ${open.slot} naming opener ${open.leaderIndex}, published by member ${index}`)
     }
-    if (kind === 'OpenSlot' && ctx.isKnownSlot(slot)) {
-      return ignore('slot already opened')
-    }
+    const early = ctx.notTurnToOpen(open.slot, index)
+    // clocks differ a little between members: not the sender's fault, and not kept
+    if (early != null) { return ignore(early) }
   }
   return decoded
 }

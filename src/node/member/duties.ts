@@ -1,17 +1,19 @@
 /**
- * The member's duties on the slot clock: as a slot's leader, open it with the environment its
- * payload attributes give (OpenSlot with the pool, the auction winner and the hints collected, then
- * one AcceptHint each); as the leader once a strict majority agrees, or as the next member by rank
- * after `leaderTimeoutMs` per rank, seal it; and once the slot clock is `markDoneDepth` slots past a
- * slot, retire it (MarkDone; a slot without a candidate is missed and its transactions go back to
- * the pool).
+ * The member's duties on the slot clock: open a slot with the environment its payload attributes
+ * give (OpenSlot with the pool, the auction winner and the hints collected, signed, then one
+ * AcceptHint each) — at once as its leader, or as the next member by rank once the slot is still
+ * unopened `openTimeoutMs` per rank after its building window opened (the previous slot's start);
+ * seal it as its opener once a strict majority agrees, or as the next member by rank after
+ * `leaderTimeoutMs` per rank; and once the slot clock is `markDoneDepth` slots past a slot, retire it
+ * (MarkDone; a slot without a candidate is missed and its transactions go back to the pool).
  *
  * Owns Duties: when each command is due. What a command does is the machine's; how it reaches the
  * committee is the command bus's.
  */
 import { hexToBytes } from '@ethereumjs/util'
-import { leaderFor, takeoverRank } from '../../machine/index.ts'
-import type { SlotEnvironment } from '../../beacon/index.ts'
+import { sealRank, takeoverRank } from '../../machine/index.ts'
+import { hintId, openSlotSigningRoot } from '../../proto/index.ts'
+import type { SlotClock, SlotEnvironment } from '../../beacon/index.ts'
 import type { RpcBlock } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { AtelierMachine, ApplyResult } from '../../machine/index.ts'
@@ -47,7 +49,19 @@ export interface DutiesOptions {
   extraData?: Uint8Array
   /** the gas limit blocks move toward by the protocol's 1/1024 rule (default: the parent's) */
   gasLimitTarget?: bigint
+  /** the slot clock the opening turns count on */
+  clock(): SlotClock
+  /** signs an OpenSlot's signing root for `slot`, at most one root per slot ever (its own signing record) */
+  signOpen(slot: number, root: Uint8Array): Promise<Uint8Array>
   stopped(): boolean
+}
+
+/**
+ * When `member` may open `slot` (unix ms): its building window's start (the previous slot's start)
+ * plus `openTimeoutMs` per rank after the leader.
+ */
+export function openTurnAt (clock: SlotClock, slot: number, committeeSize: number, member: number, openTimeoutMs: number): number {
+  return clock.timestampOf(slot - 1) * 1000 + takeoverRank(slot, committeeSize, member) * openTimeoutMs
 }
 
 export class Duties {
@@ -60,14 +74,35 @@ export class Duties {
   }
 
   /**
-   * The slot's payload attributes name this member's head: if it leads the slot, it opens it with
-   * that environment (the proposer's fee recipient, timestamp, prevRandao, withdrawals and parent
-   * beacon root, exactly as announced) on that parent.
+   * The slot's payload attributes name this member's head: it opens the slot with that environment
+   * (the proposer's fee recipient, timestamp, prevRandao, withdrawals and parent beacon root, exactly
+   * as announced) on that parent when its turn comes — at once if it leads the slot, else once the
+   * slot is still unopened at its turn (`openTurnAt`).
    */
   async open (env: SlotEnvironment, parent: RpcBlock): Promise<void> {
-    const { index, config, machine, table, pool, hints, bus, metrics, log } = this.#o
+    const { index, config, table } = this.#o
     const slot = env.slot
-    if (this.#o.stopped() || leaderFor(slot, config.committeeSize) !== index || machine.slotSpec(slot) != null || table.isSealed(slot)) {
+    if (this.#o.stopped() || this.#opened(slot)) { return }
+    const wait = openTurnAt(this.#o.clock(), slot, config.committeeSize, index, config.tuning.openTimeoutMs) - Date.now()
+    if (takeoverRank(slot, config.committeeSize, index) === 0 || wait <= 0) {
+      await this.#openNow(env, parent)
+      return
+    }
+    table.at(slot)?.after(wait, () => {
+      if (this.#opened(slot)) { return }
+      this.#o.log.warn('open-takeover', { slot, rank: takeoverRank(slot, config.committeeSize, index) })
+      void this.#openNow(env, parent)
+    })
+  }
+
+  #opened (slot: number): boolean {
+    return this.#o.machine.slotSpec(slot) != null || this.#o.table.isSealed(slot)
+  }
+
+  async #openNow (env: SlotEnvironment, parent: RpcBlock): Promise<void> {
+    const { index, machine, table, pool, hints, bus, metrics, log } = this.#o
+    const slot = env.slot
+    if (this.#o.stopped() || machine.slotSpec(slot) != null || table.isSealed(slot)) {
       return
     }
     const parentNumber = Number(BigInt(parent.number))
@@ -76,7 +111,7 @@ export class Duties {
       return
     }
     const collected = hints.for(slot)
-    const open = {
+    const fields = {
       slot,
       parent: hexToBytes(parent.hash as `0x${string}`),
       parentNumber,
@@ -85,13 +120,22 @@ export class Duties {
       prevRandao: env.prevRandao,
       gasLimit: Number(nextGasLimit(BigInt(parent.gasLimit), this.#o.gasLimitTarget)),
       leaderIndex: index,
-      hintCount: collected.length,
+      hintIds: collected.map(h => hintId(h)),
       unsealed: pool.unsealedFor(),
       auctionWinner: pool.auctionWinnerFor(slot) ?? NO_BUNDLE,
       extraData: this.#o.extraData ?? DEFAULT_EXTRA_DATA,
       parentBeaconBlockRoot: env.parentBeaconBlockRoot,
       withdrawals: env.withdrawals
     }
+    let signature: Uint8Array
+    try {
+      signature = await this.#o.signOpen(slot, openSlotSigningRoot(fields, this.#o.config.root().bytes))
+    } catch (err) {
+      // this member signed another OpenSlot for the slot before (a restart): it will not sign a second
+      log.warn('slot-not-opened', { slot, reason: (err as Error).message })
+      return
+    }
+    const open = { ...fields, signature }
     const r = await bus.applyLocal('OpenSlot', open)
     if (!r.ok) { return }
     metrics.slotsOpened.inc()
@@ -101,10 +145,12 @@ export class Duties {
     }
   }
 
-  /** OpenSlot applied: members after the leader wait their turn to seal, rank by rank. */
+  /** OpenSlot applied: members after the opener wait their turn to seal, rank by rank. */
   scheduleTakeover (slot: number): void {
-    const { config, index, table, log } = this.#o
-    const rank = takeoverRank(slot, config.committeeSize, index)
+    const { config, index, table, log, machine } = this.#o
+    const opener = machine.slotSpec(slot)?.open.leaderIndex
+    if (opener == null) { return }
+    const rank = sealRank(opener, config.committeeSize, index)
     if (rank === 0) { return }
     table.get(slot)?.after(rank * config.tuning.leaderTimeoutMs, () => {
       log.warn('leader-takeover', { slot, rank })
@@ -112,10 +158,10 @@ export class Duties {
     })
   }
 
-  /** A simulation was recorded: the leader seals at once when a strict majority it belongs to agrees. */
+  /** A simulation was recorded: the opener seals at once when a strict majority it belongs to agrees. */
   maybeSeal (slot: number): void {
-    const { config, index } = this.#o
-    if (takeoverRank(slot, config.committeeSize, index) !== 0) { return }
+    const { index, machine } = this.#o
+    if (machine.slotSpec(slot)?.open.leaderIndex !== index) { return }
     // a strict majority seals at once (the design): waiting for more signers only adds latency, and a
     // candidate is exactly as valid with a majority as with everyone
     void this.seal(slot)

@@ -6,8 +6,9 @@
  *
  * Owns installGossip.
  */
-import { leaderFor } from '../../machine/index.ts'
 import { validateCandidate, validateHintMessage, validatePoolMessage, validateSlotMessage } from '../../topics/index.ts'
+import { openTurnAt } from './duties.ts'
+import type { SlotClock } from '../../beacon/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { AtelierMachine } from '../../machine/index.ts'
 import type { Plane, RosterService } from '../../p2p/index.ts'
@@ -16,10 +17,12 @@ import type { BlobStore } from '../blob-store.ts'
 import type { InputPool } from '../ingestion.ts'
 import type { Logger } from '../log.ts'
 import type { NodeMetrics } from '../metrics.ts'
-import type { CommandBus } from './command-bus.ts'
+import type { CommandBus, SlotCommandValue } from './command-bus.ts'
+import type { EvidenceBook } from './evidence-book.ts'
 import type { HintBook } from './hint-book.ts'
 import type { SealedCandidates } from './sealed-candidates.ts'
 import type { SlotTable } from './slot-table.ts'
+import type { MessageValues } from '../../proto/index.ts'
 
 export interface GossipOptions {
   privatePlane: Plane
@@ -31,6 +34,8 @@ export interface GossipOptions {
   table: SlotTable
   bus: CommandBus
   hints: HintBook
+  evidence: EvidenceBook
+  clock(): SlotClock
   pool: InputPool
   blobs: BlobStore
   candidates: SealedCandidates
@@ -38,6 +43,9 @@ export interface GossipOptions {
   metrics: NodeMetrics
   log: Logger
 }
+
+/** how far another member's clock may run ahead of this one's when it opens a slot on its turn */
+export const OPEN_CLOCK_SKEW_MS = 250
 
 export function installGossip (o: GossipOptions): void {
   const { config, topics } = o
@@ -52,9 +60,18 @@ export function installGossip (o: GossipOptions): void {
     roster: config.roster,
     view: o.roster,
     origin: msg.type === 'signed' ? msg.from.toString() : undefined,
-    leaderFor: slot => leaderFor(slot, config.committeeSize),
-    isKnownSlot: slot => o.machine.slotSpec(slot) != null || o.table.isSealed(slot)
-  })), ({ kind, value }) => { void o.bus.applyRemote(kind, value) })
+    domainId,
+    notTurnToOpen: (slot, member) => {
+      const at = openTurnAt(o.clock(), slot, config.committeeSize, member, config.tuning.openTimeoutMs)
+      return Date.now() + OPEN_CLOCK_SKEW_MS < at ? `member ${member}'s turn to open slot ${slot} comes in ${at - Date.now()} ms` : undefined
+    }
+  })), ({ kind, value }) => {
+    if (kind === 'Equivocation') {
+      void o.evidence.record(value as MessageValues['Equivocation'], 'gossip')
+    } else {
+      void o.bus.applyRemote(kind, value as SlotCommandValue)
+    }
+  })
 
   o.privatePlane.route(topics.hint, (_source, msg) => counted('hint', validateHintMessage(msg.data, domainId)), hint => {
     o.hints.add(hint)

@@ -31,6 +31,7 @@ import { SigningLog } from '../signing-log.ts'
 import { NodeStore } from '../store.ts'
 import { chainRulesFor } from './chain-rules.ts'
 import { environmentCheck } from './environment-check.ts'
+import { EvidenceBook } from './evidence-book.ts'
 import { installGossip } from './gossip-handlers.ts'
 import { startPlanes } from './planes.ts'
 import { parentSimulation } from './simulator.ts'
@@ -117,6 +118,8 @@ export class MemberNode extends EventTarget {
   #candidates!: SealedCandidates
   #catchUp!: CatchUp
   #signingLog?: SigningLog
+  #evidence!: EvidenceBook
+  #openLog?: SigningLog
   #watcher?: HeadWatcher
   #trigger?: SlotTrigger
   #stopped = false
@@ -172,6 +175,9 @@ export class MemberNode extends EventTarget {
     const heldThrough = (await this.store.latestCandidateSlot()) ?? -1
     this.#signingLog = SigningLog.open(join(o.dataDir, 'signing-record'), await this.store.legacySigningRecords())
     const signer = new SafeSigner(o.keys.bls.secretKey, this.#signingLog)
+    // an opener signs one OpenSlot per slot, ever: on a record of its own (a candidate root is another)
+    this.#openLog = SigningLog.open(join(o.dataDir, 'open-record'))
+    const openSigner = new SafeSigner(o.keys.bls.secretKey, this.#openLog)
     this.chainInfo = await detectChainInfo(this.#rpc)
     const head = await this.#rpc.call<RpcBlock>('eth_getBlockByNumber', ['latest', false])
     this.rules = chainRulesFor(config, this.chainInfo, Number(BigInt(head.timestamp)))
@@ -192,6 +198,13 @@ export class MemberNode extends EventTarget {
       metrics: this.metrics,
       log: this.log
     }))
+    this.#evidence = new EvidenceBook({
+      machine: () => this.machine,
+      store: this.store,
+      publish: async bytes => { await this.privatePlane.pubsub.publish(this.topics.simulations, bytes) },
+      metrics: this.metrics,
+      log: this.log
+    })
     this.machine = new AtelierMachine({
       roster: config.roster,
       domainId: config.root().bytes,
@@ -204,9 +217,10 @@ export class MemberNode extends EventTarget {
       onDivergence: (slot, member) => {
         this.metrics.simulationDivergence.inc()
         this.log.warn('simulation-divergence', { slot, member })
-      }
+      },
+      onEquivocation: e => { void this.#evidence.record(e, 'self') }
     })
-    this.#buildStages(signer, heldThrough)
+    this.#buildStages(signer, openSigner, heldThrough)
     const replayed = await this.#bus.replay(candidate => { this.#candidates.keep(candidate) })
     if (replayed > 0) {
       this.log.info('commands-replayed', { commands: replayed, openSlots: this.machine.query({ type: 'OpenSlots' }).length })
@@ -221,6 +235,8 @@ export class MemberNode extends EventTarget {
       table: this.slots,
       bus: this.#bus,
       hints: this.#hints,
+      evidence: this.#evidence,
+      clock: () => this.beacon.clock,
       pool: this.pool,
       blobs: this.blobs,
       candidates: this.#candidates,
@@ -272,7 +288,7 @@ export class MemberNode extends EventTarget {
   }
 
   /** The slot pipeline's stages (stages.ts). */
-  #buildStages (signer: SafeSigner, heldThrough: number): void {
+  #buildStages (signer: SafeSigner, openSigner: SafeSigner, heldThrough: number): void {
     const o = this.#o
     const stages = buildStages({
       index: this.index,
@@ -282,6 +298,8 @@ export class MemberNode extends EventTarget {
       store: this.store,
       pool: this.pool,
       signer,
+      openSigner,
+      clock: () => this.beacon.clock,
       heldThrough,
       publicPlane: this.publicPlane,
       metrics: this.metrics,
@@ -358,6 +376,7 @@ export class MemberNode extends EventTarget {
     await this.#bus?.settled()
     await this.store?.close()
     this.#signingLog?.close()
+    this.#openLog?.close()
     this.log.info('member-stopped')
   }
 }

@@ -15,6 +15,7 @@ import { SimulateAndSign } from './simulator.ts'
 import type { SealedEvent } from './sealed-candidates.ts'
 import type { SimulateAndSignOptions } from './simulator.ts'
 import type { SlotTable } from './slot-table.ts'
+import type { SlotClock } from '../../beacon/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import type { Plane } from '../../p2p/index.ts'
@@ -33,6 +34,9 @@ export interface StagesOptions {
   store: NodeStore
   pool: InputPool
   signer: SafeSigner
+  /** signs OpenSlots: at most one per slot ever, on a record of its own */
+  openSigner: SafeSigner
+  clock(): SlotClock
   /** every candidate up to this slot was held at start (catch-up starts after it) */
   heldThrough: number
   publicPlane: Plane
@@ -78,7 +82,7 @@ export function buildStages (o: StagesOptions): MemberStages {
   })
   stages.candidates = new SealedCandidates({ machine, table, store: o.store, pool, domainId: config.root().bytes, publish: o.publishCandidate, metrics, log, emit: o.emit })
   stages.bus = new CommandBus({ machine, table, store: o.store, publish: o.publishCommand, after: async (kind, slot, value) => react(stages, o, kind, slot, value), log })
-  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, stopped: o.stopped })
+  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, clock: o.clock, signOpen: async (slot, root) => o.openSigner.sign(slot, root), stopped: o.stopped })
   stages.simulator = new SimulateAndSign({
     index: o.index,
     machine,

@@ -124,6 +124,9 @@ export class CommitteeSetup {
       tuning: {
         headPollMs: 100,
         leaderTimeoutMs: Math.max(500, Math.round(this.#o.blockTime * 600)),
+        // a dead leader's slot is opened by the next member 0.3 of a slot into its building window,
+        // and the one after it at 0.6: both leave time to seal before the proposal deadline
+        openTimeoutMs: Math.max(100, Math.round(this.#o.blockTime * 300)),
         markDoneDepth: 16,
         rosterAnnounceMs: 2000,
         ...this.#o.tuning
