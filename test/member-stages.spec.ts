@@ -283,6 +283,32 @@ describe('member stages', function () {
       expect(walks).to.equal(1)
     })
 
+    it('a walk that leaves a slot below the newest unheld asks a second member from that slot on', async () => {
+      // member A holds back slot 12 (behind, or worse); member B has it
+      const { server: a, client } = await pair([10, 11, 13, 14].map(sealed))
+      const b = await startPeer(committee, { accept: ['member'], topics: [], as: { member: GOOD_MRTD } })
+      planes.push(b)
+      const all = new Map([10, 11, 12, 13, 14].map(s => [s, encodeMessage('Candidate', sealed(s))]))
+      await serveSync(b, { candidateRange: async (from, to, limit) => [...all].filter(([s]) => s >= from && s <= to).slice(0, limit).map(([slot, bytes]) => ({ slot, bytes })) })
+      await client.connect(b.addresses()[0])
+      await until(() => client.registry.roleOf(b.peerId) === 'member', 10_000, 'admission')
+      const held = new Set<number>()
+      const catchUp = new CatchUp({
+        plane: client,
+        config,
+        heldThrough: 9,
+        latestHeld: async () => Math.max(-1, ...held),
+        adopt: async c => { if (held.has(c.slot)) { return false } held.add(c.slot); return true },
+        members: () => [a.peerId, b.peerId],
+        held: async (from, to) => [...held].filter(s => s >= from && s <= to),
+        stopped: () => false,
+        log: silentLogger
+      })
+      expect(await catchUp.from(a.peerId)).to.equal(5)
+      expect([...held].sort((x, y) => x - y)).to.deep.equal([10, 11, 12, 13, 14])
+      expect(catchUp.heldThrough).to.equal(14)
+    })
+
     it('an interrupted walk leaves the cursor where it was', async () => {
       const { server, client } = await pair(Array.from({ length: 80 }, (_, i) => sealed(i)))
       const adopted: number[] = []

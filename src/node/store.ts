@@ -64,6 +64,15 @@ export class NodeStore {
     return out
   }
 
+  /** The slots from..to that have a candidate (keys only: no candidate is read). */
+  async candidateSlots (from: number, to: number): Promise<number[]> {
+    const out: number[] = []
+    for await (const key of this.db.keys({ gte: slotKey(PREFIX.candidate, from), lte: slotKey(PREFIX.candidate, to) })) {
+      out.push(slotOf(key))
+    }
+    return out
+  }
+
   async latestCandidateSlot (): Promise<number | undefined> {
     const [key] = await this.db.keys({ gte: slotKey(PREFIX.candidate, 0), lt: Uint8Array.of(PREFIX.candidate + 1), reverse: true, limit: 1 }).all()
     return key == null ? undefined : slotOf(key)

@@ -5,7 +5,9 @@
  * the catch-up runs, and would hide the gap below it. It moves on only after a walk that reached the
  * end of what the peer holds. A running member repairs gaps the same way: a candidate past the
  * cursor may hide a slot it missed (it joined the gossip mesh late, or was stalled), so it walks a
- * connected member's store from the cursor, at most every `REPAIR_MS`.
+ * connected member's store from the cursor, at most every `REPAIR_MS`. A walk whose answers leave a
+ * slot below the newest one unheld is not taken at its word: the first such slot on is asked of a
+ * second member (one peer may be behind, or hold back a slot).
  *
  * Owns CatchUp.
  */
@@ -28,6 +30,8 @@ export interface CatchUpOptions {
   adopt(candidate: CandidateValue): Promise<boolean>
   /** the members this member is connected to on the public plane (default: none, no repairs) */
   members?(): PeerId[]
+  /** which of the slots from..to this member holds a candidate for (default: all, no second asking) */
+  held?(from: number, to: number): Promise<number[]>
   stopped(): boolean
   log: Logger
 }
@@ -64,24 +68,22 @@ export class CatchUp {
   async from (peer: PeerId): Promise<number> {
     if (this.#running || this.#o.stopped()) { return 0 }
     this.#running = true
-    const { config, log } = this.#o
+    const { log } = this.#o
     let adopted = 0
     try {
-      const walk = await syncCandidates(this.#o.plane, this.#heldThrough + 1, {
-        peers: () => [peer],
-        stopped: () => this.#o.stopped(),
-        onError: (_peer, err) => { log.debug('catch-up-failed', { peer: peer.toString(), message: err.message }) }
-      }, async page => {
-        for (const c of page) {
-          const verdict = explainVerify(c, config)
-          if (!verdict.valid) {
-            log.warn('sync-candidate-invalid', { slot: c.slot, reason: verdict.reason })
-          } else if (await this.#o.adopt(c)) {
-            adopted++
-          }
-        }
-      })
-      if (walk.complete) {
+      const start = this.#heldThrough + 1
+      const first = await this.#walk(peer, start)
+      adopted += first.adopted
+      let complete = first.complete
+      const gap = complete ? await this.#firstGap(start) : undefined
+      const second = gap == null ? undefined : this.#o.members?.().find(p => !p.equals(peer))
+      if (gap != null && second != null) {
+        const again = await this.#walk(second, gap)
+        adopted += again.adopted
+        complete = again.complete
+        log.info('catch-up-second-peer', { from: gap, first: peer.toString(), second: second.toString(), adopted: again.adopted })
+      }
+      if (complete) {
         this.#heldThrough = Math.max(this.#heldThrough, (await this.#o.latestHeld()) ?? -1)
       }
       if (adopted > 0) { log.info('caught-up', { candidates: adopted, from: peer.toString() }) }
@@ -91,5 +93,36 @@ export class CatchUp {
       this.#running = false
     }
     return adopted
+  }
+
+  /** The first slot from `start` below the newest held one that this member holds no candidate for. */
+  async #firstGap (start: number): Promise<number | undefined> {
+    const newest = await this.#o.latestHeld()
+    if (this.#o.held == null || newest == null || newest <= start) { return undefined }
+    const held = new Set(await this.#o.held(start, newest))
+    for (let s = start; s < newest; s++) {
+      if (!held.has(s)) { return s }
+    }
+    return undefined
+  }
+
+  async #walk (peer: PeerId, from: number): Promise<{ adopted: number, complete: boolean }> {
+    const { config, log } = this.#o
+    let adopted = 0
+    const walk = await syncCandidates(this.#o.plane, from, {
+      peers: () => [peer],
+      stopped: () => this.#o.stopped(),
+      onError: (_peer, err) => { log.debug('catch-up-failed', { peer: peer.toString(), message: err.message }) }
+    }, async page => {
+      for (const c of page) {
+        const verdict = explainVerify(c, config)
+        if (!verdict.valid) {
+          log.warn('sync-candidate-invalid', { slot: c.slot, reason: verdict.reason })
+        } else if (await this.#o.adopt(c)) {
+          adopted++
+        }
+      }
+    })
+    return { adopted, complete: walk.complete }
   }
 }

@@ -101,6 +101,7 @@ export function buildStages (o: StagesOptions): MemberStages {
     latestHeld: async () => o.store.latestCandidateSlot(),
     adopt: async c => stages.candidates.adopt(c),
     members: () => o.publicPlane.node.getPeers().filter(p => o.publicPlane.registry.roleOf(p) === 'member'),
+    held: async (from, to) => o.store.candidateSlots(from, to),
     stopped: o.stopped,
     log
   })
