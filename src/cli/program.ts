@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { blocktestCommand } from './commands/blocktest.ts'
 import { cobuilderCommand } from './commands/cobuilder.ts'
 import { configCommand } from './commands/config.ts'
+import { evidenceCommand } from './commands/evidence.ts'
 import { followCommand } from './commands/follow.ts'
 import { keygenCommand } from './commands/keygen.ts'
 import { nodeCommand } from './commands/node.ts'
@@ -23,6 +24,7 @@ export function buildProgram (hooks: NodeHooks = {}): Command {
   program.addCommand(cobuilderCommand())
   program.addCommand(followCommand())
   program.addCommand(testnetCommand())
+  program.addCommand(evidenceCommand())
   program.addCommand(blocktestCommand())
   return program
 }

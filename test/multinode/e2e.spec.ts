@@ -2,9 +2,12 @@
  * End-to-end: members as separate `atelier node` processes on a real anvil, with the testnet's
  * co-builder, load generator and follower. Each scenario runs its own testnet.
  */
+import { execFile } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { keccak_256 as keccak256 } from '@noble/hashes/sha3.js'
@@ -18,6 +21,7 @@ import { bundleShapeMismatch, candidateVersionedHashes, decodeMessage, encodeMes
 import { TestTdProvider } from '../../src/testing/index.ts'
 import { Anvil } from '../fixtures/anvil.ts'
 import { DIVERGENT_MEMBER } from '../fixtures/divergent-member.ts'
+import { EQUIVOCATING_MEMBER } from '../fixtures/equivocating-member.ts'
 import { scrape } from '../fixtures/metrics.ts'
 import { until } from '../fixtures/network.ts'
 import type { RpcBlock } from '../../src/chain/index.ts'
@@ -26,8 +30,9 @@ import type { ProposedBlock, TestnetOptions } from '../../src/node/index.ts'
 import type { CandidateValue } from '../../src/proto/index.ts'
 
 const hex = (b: Uint8Array): string => toHex(b)
+const execFileAsync = promisify(execFile)
 
-async function withTestnet (options: TestnetOptions, fn: (net: Testnet) => Promise<void>): Promise<Map<number, Map<number, string>>> {
+async function withTestnet (options: TestnetOptions, fn: (net: Testnet) => Promise<void>, inspect?: (out: string) => Promise<void>): Promise<Map<number, Map<number, string>>> {
   const out = await mkdtemp(join(tmpdir(), 'atelier-e2e-'))
   const net = await Testnet.start({ blockTime: 1, txsPerSlot: 6, ...options, out })
   try {
@@ -45,8 +50,10 @@ async function withTestnet (options: TestnetOptions, fn: (net: Testnet) => Promi
       await store.close()
       stores.set(i, m)
     }
+    await inspect?.(out)
   } finally {
-    await rm(out, { recursive: true, force: true })
+    // ATELIER_KEEP_E2E=1 keeps the run's directory (logs, stores) for a post-mortem
+    if (process.env.ATELIER_KEEP_E2E == null) { await rm(out, { recursive: true, force: true }) } else { process.stderr.write(`kept ${out}\n`) }
   }
   return stores
 }
@@ -401,6 +408,29 @@ describe('e2e: the committee as processes', function () {
     }
     expect(divergence).to.be.greaterThan(0)
     expectOneCandidatePerSlot(stores, follower)
+  })
+
+  it('an equivocating leader (two signed OpenSlots for each slot it opens): at most one candidate per slot, and the honest members hold the evidence (atelier evidence lists it)', async () => {
+    let follower = new Map<number, CandidateValue>()
+    const evidence: Array<Record<string, unknown>> = []
+    const pinned: { config?: Config } = {}
+    const stores = await withTestnet({ members: 4, memberEntries: { 1: EQUIVOCATING_MEMBER } }, async net => {
+      pinned.config = net.config
+      await until(async () => (await scrape(net.members[0].ready?.metricsPort, 'atelier_equivocations_total')) >= 2, 60_000, 'member 0 to record two equivocations')
+      await net.waitForCandidates(net.candidates.size + 2)
+      follower = new Map(net.candidates)
+      expect(await scrape(net.members[2].ready?.metricsPort, 'atelier_equivocations_total')).to.be.greaterThan(0)
+    }, async out => {
+      const { stdout } = await execFileAsync(process.execPath, [fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url)), 'evidence', '--data', join(out, 'member-0', 'data')])
+      for (const line of stdout.trim().split('\n')) { evidence.push(JSON.parse(line)) }
+    })
+    expectOneCandidatePerSlot(stores, follower)
+    for (const c of follower.values()) { expect(verify(c, pinned.config as Config), `slot ${c.slot}`).to.equal(true) }
+    expect(new Set(evidence.map(e => e.slot)).size, 'slots with evidence').to.be.at.least(2)
+    for (const e of evidence) {
+      expect(e).to.deep.include({ kind: 'openSlot', member: 1 })
+      expect(e.rootA).to.not.equal(e.rootB)
+    }
   })
 
   it('byzantine minority (2 of 7): sealed by the honest majority only', async () => {

@@ -1,11 +1,12 @@
 import { Command, Option } from 'commander'
 import { FileKeyStore } from '../../enclave/index.ts'
 import { createLogger, defaultTicketPath, loadConfigFile, MemberNode, quoteProviderFrom, readTickets } from '../../node/index.ts'
-import type { LogLevel, SimulationHook } from '../../node/index.ts'
+import type { LogLevel, OpenHook, SimulationHook } from '../../node/index.ts'
 
 /** What a test harness injects into the member it runs (nothing in production). */
 export interface NodeHooks {
   simulationHook?: SimulationHook
+  openHook?: OpenHook
 }
 
 interface NodeOptions {
@@ -93,7 +94,8 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
         extraData: opts.extraData != null ? new TextEncoder().encode(opts.extraData) : undefined,
         gasLimitTarget: opts.gasLimitTarget != null ? gasLimit(opts.gasLimitTarget) : undefined,
         logger: log,
-        simulationHook: hooks.simulationHook
+        simulationHook: hooks.simulationHook,
+        openHook: hooks.openHook
       })
       process.stdout.write(JSON.stringify({ event: 'ready', member: node.index, ...node.addresses(), rpcPort: node.ingestionPort, metricsPort: node.metricsPort }) + '\n')
       await new Promise<void>(resolve => {

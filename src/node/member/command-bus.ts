@@ -22,8 +22,11 @@ export const MAX_BUFFERED_PER_SLOT = 256
 
 /** rejections that mean "arrived before what it builds on": held and retried */
 const EARLY: ReadonlySet<RejectCode> = new Set(['slot-not-open', 'bad-signer-set', 'hint-sequence'])
-/** rejections of a repeat of what this member already holds: dropped without a word */
-const REPEAT: ReadonlySet<RejectCode> = new Set(['duplicate-simulation', 'already-sealed', 'slot-exists'])
+/**
+ * rejections of a repeat of what this member already holds, or of what the evidence book reports
+ * (equivocation, an excluded member): dropped without a word here
+ */
+const REPEAT: ReadonlySet<RejectCode> = new Set(['duplicate-simulation', 'already-sealed', 'slot-exists', 'equivocation', 'excluded'])
 
 export interface CommandBusOptions {
   machine: AtelierMachine

@@ -17,6 +17,7 @@ import type { SlotClock, SlotEnvironment } from '../../beacon/index.ts'
 import type { RpcBlock } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { AtelierMachine, ApplyResult } from '../../machine/index.ts'
+import type { OpenSlotFieldsValue } from '../../proto/index.ts'
 import type { InputPool } from '../ingestion.ts'
 import type { Logger } from '../log.ts'
 import type { NodeMetrics } from '../metrics.ts'
@@ -53,6 +54,8 @@ export interface DutiesOptions {
   clock(): SlotClock
   /** signs an OpenSlot's signing root for `slot`, at most one root per slot ever (its own signing record) */
   signOpen(slot: number, root: Uint8Array): Promise<Uint8Array>
+  /** test-only: a faulty image's opener, which also signs and publishes other OpenSlots for the slot */
+  equivocate?(fields: OpenSlotFieldsValue): Promise<void>
   stopped(): boolean
 }
 
@@ -138,6 +141,7 @@ export class Duties {
     const open = { ...fields, signature }
     const r = await bus.applyLocal('OpenSlot', open)
     if (!r.ok) { return }
+    await this.#o.equivocate?.(fields)
     metrics.slotsOpened.inc()
     log.info('slot-opened', { slot, parentNumber, txs: open.unsealed.length, hints: collected.length, auction: open.auctionWinner.txs.length, withdrawals: open.withdrawals.length, openedAt: Date.now() })
     for (let i = 0; i < collected.length; i++) {

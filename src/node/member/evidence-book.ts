@@ -22,8 +22,12 @@ export interface EvidenceBookOptions {
   log: Logger
 }
 
+/** evidence keys remembered in memory (the store keeps every piece; this only stops concurrent repeats) */
+const SEEN = 4096
+
 export class EvidenceBook {
   readonly #o: EvidenceBookOptions
+  readonly #seen = new Set<string>()
 
   constructor (options: EvidenceBookOptions) {
     this.#o = options
@@ -32,17 +36,22 @@ export class EvidenceBook {
   /** Evidence this member's machine produced, or (`gossip`) the committee's, already checked. */
   async record (e: EquivocationValue, source: 'self' | 'gossip'): Promise<void> {
     this.#o.machine().exclude(e.slot, e.member)
+    // the same evidence arrives from several members at once: judged once, before any await
+    const key = `${e.kind}:${e.slot}:${e.member}`
+    if (this.#seen.has(key)) { return }
+    this.#seen.add(key)
+    if (this.#seen.size > SEEN) { this.#seen.delete(this.#seen.values().next().value as string) }
     let fresh: boolean
     try {
       fresh = await this.#o.store.putEvidence(e)
     } catch (err) {
-      this.#o.log.error('evidence-write-failed', { slot: e.slot, member: e.member, message: (err as Error).message })
+      this.#o.log.error('evidence-write-failed', { slot: e.slot, equivocator: e.member, message: (err as Error).message })
       fresh = true
     }
     if (!fresh) { return }
     const kind = equivocationKindName(e.kind) ?? String(e.kind)
     this.#o.metrics.equivocations.inc({ kind, source })
-    this.#o.log.warn('equivocation', { slot: e.slot, member: e.member, kind, source })
+    this.#o.log.warn('equivocation', { slot: e.slot, equivocator: e.member, kind, source })
     if (source === 'self') {
       await this.#o.publish(encodeMessage('Equivocation', e)).catch(err => {
         this.#o.log.warn('evidence-publish-failed', { slot: e.slot, message: (err as Error).message })

@@ -21,7 +21,7 @@ import { BeaconView } from '../../beacon/index.ts'
 import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../../chain/index.ts'
 import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import { serveBlobs, serveHints, serveSync } from '../../p2p/index.ts'
-import { encodeMessage, MAX_EXTRA_DATA_BYTES, toHex } from '../../proto/index.ts'
+import { blsSign, encodeMessage, MAX_EXTRA_DATA_BYTES, openSlotSigningRoot, toHex } from '../../proto/index.ts'
 import { gossipTopicNames } from '../../topics/index.ts'
 import { BlobStore } from '../blob-store.ts'
 import { InputPool } from '../ingestion.ts'
@@ -51,7 +51,7 @@ import type { ForkSchedule } from '../../core/index.ts'
 import type { MemberKeys, QuoteProvider } from '../../enclave/index.ts'
 import type { ApplyResult } from '../../machine/index.ts'
 import type { Plane, RosterService } from '../../p2p/index.ts'
-import type { HintBundleValue, MessageValues } from '../../proto/index.ts'
+import type { HintBundleValue, MessageValues, OpenSlotFieldsValue } from '../../proto/index.ts'
 import type { GossipTopicNames, SlotMessageKind } from '../../topics/index.ts'
 import type { Logger } from '../log.ts'
 
@@ -84,6 +84,13 @@ export interface MemberNodeOptions {
   warmState?: boolean
   /** test-only: a faulty image's simulation (a divergent member); never set in production */
   simulationHook?: SimulationHook
+  /** test-only: a faulty image's opener, which signs these other OpenSlots too (an equivocating leader); never set in production */
+  openHook?: OpenHook
+}
+
+/** test-only: what a faulty opener signs besides its OpenSlot */
+export interface OpenHook {
+  others(fields: OpenSlotFieldsValue): OpenSlotFieldsValue[]
 }
 
 export class MemberNode extends EventTarget {
@@ -287,6 +294,14 @@ export class MemberNode extends EventTarget {
     })
   }
 
+  /** A faulty image's second OpenSlots: signed past the signing record, and gossiped. */
+  async #equivocate (fields: OpenSlotFieldsValue, hook: OpenHook): Promise<void> {
+    for (const other of hook.others(fields)) {
+      const signature = blsSign(this.#o.keys.bls.secretKey, openSlotSigningRoot(other, this.config.root().bytes))
+      await this.#publish('OpenSlot', { ...other, signature })
+    }
+  }
+
   /** The slot pipeline's stages (stages.ts). */
   #buildStages (signer: SafeSigner, openSigner: SafeSigner, heldThrough: number): void {
     const o = this.#o
@@ -300,6 +315,7 @@ export class MemberNode extends EventTarget {
       signer,
       openSigner,
       clock: () => this.beacon.clock,
+      equivocate: o.openHook == null ? undefined : async fields => { await this.#equivocate(fields, o.openHook as OpenHook) },
       heldThrough,
       publicPlane: this.publicPlane,
       metrics: this.metrics,

@@ -19,7 +19,7 @@ import type { SlotClock } from '../../beacon/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import type { Plane } from '../../p2p/index.ts'
-import type { HintBundleValue, MessageValues } from '../../proto/index.ts'
+import type { HintBundleValue, MessageValues, OpenSlotFieldsValue } from '../../proto/index.ts'
 import type { SlotMessageKind } from '../../topics/index.ts'
 import type { InputPool } from '../ingestion.ts'
 import type { Logger } from '../log.ts'
@@ -36,6 +36,8 @@ export interface StagesOptions {
   signer: SafeSigner
   /** signs OpenSlots: at most one per slot ever, on a record of its own */
   openSigner: SafeSigner
+  /** test-only: an equivocating opener (a faulty image) */
+  equivocate?(fields: OpenSlotFieldsValue): Promise<void>
   clock(): SlotClock
   /** every candidate up to this slot was held at start (catch-up starts after it) */
   heldThrough: number
@@ -82,7 +84,7 @@ export function buildStages (o: StagesOptions): MemberStages {
   })
   stages.candidates = new SealedCandidates({ machine, table, store: o.store, pool, domainId: config.root().bytes, publish: o.publishCandidate, metrics, log, emit: o.emit })
   stages.bus = new CommandBus({ machine, table, store: o.store, publish: o.publishCommand, after: async (kind, slot, value) => react(stages, o, kind, slot, value), log })
-  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, clock: o.clock, signOpen: async (slot, root) => o.openSigner.sign(slot, root), stopped: o.stopped })
+  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, clock: o.clock, signOpen: async (slot, root) => o.openSigner.sign(slot, root), equivocate: o.equivocate, stopped: o.stopped })
   stages.simulator = new SimulateAndSign({
     index: o.index,
     machine,
