@@ -46,6 +46,18 @@ export class SigningLog implements SigningRecord {
     return log
   }
 
+  /** Every whole record in the file at `path`, in file order, repeats included (for audits). */
+  static records (path: string): Array<{ slot: number, root: Uint8Array }> {
+    if (!existsSync(path)) { return [] }
+    const bytes = new Uint8Array(readFileSync(path))
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const out: Array<{ slot: number, root: Uint8Array }> = []
+    for (let at = 0; at + RECORD_BYTES <= bytes.length; at += RECORD_BYTES) {
+      out.push({ slot: Number(view.getBigUint64(at)), root: bytes.slice(at + 8, at + RECORD_BYTES) })
+    }
+    return out
+  }
+
   async get (slot: number): Promise<Uint8Array | undefined> {
     return this.#roots.get(slot)
   }

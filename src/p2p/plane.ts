@@ -27,6 +27,11 @@ export interface PlaneOptions {
   name: string
   privateKey: PrivateKey
   listen: string[]
+  /**
+   * addresses to announce instead of the listen ones (a proxy, a NAT's public address); an empty list
+   * announces none (peers then reach this node only through addresses they were given)
+   */
+  announce?: string[]
   policy: AdmissionPolicy
   evidence: EvidenceSource
   /** the only gossip topics this node will subscribe to, accept or relay */
@@ -89,7 +94,10 @@ export class Plane {
     }
     const node = await createLibp2p<PlaneServices>({
       privateKey: o.privateKey,
-      addresses: { listen: o.listen },
+      addresses: {
+        listen: o.listen,
+        ...(o.announce == null ? {} : o.announce.length > 0 ? { announce: o.announce } : { announceFilter: () => [] })
+      },
       transports: [tcp()],
       connectionEncrypters: [attestedNoise({ policy: o.policy, evidence: o.evidence, registry, onHandshake: o.onHandshake, now: o.now })],
       streamMuxers: [yamux()],

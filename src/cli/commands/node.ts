@@ -15,6 +15,7 @@ interface NodeOptions {
   data: string
   ticket?: string
   listenPrivate: string[]
+  announcePrivate?: string[]
   listenPublic: string[]
   bootstrap: string[]
   metricsPort?: string
@@ -59,6 +60,7 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
     .requiredOption('--data <dir>', 'data directory (LevelDB: candidates, signing record, command log)')
     .option('--ticket <file>', 'operator tickets { private, public } (default: <keys>/tickets.json)')
     .option('--listen-private <ma...>', 'private-plane listen multiaddrs', ['/ip4/127.0.0.1/tcp/0'])
+    .option('--announce-private <ma...>', 'private-plane multiaddrs to announce to the committee instead of the listen ones (behind a NAT or a proxy); `none`: announce none, peers dial what their --bootstrap gives them')
     .option('--listen-public <ma...>', 'public-plane listen multiaddrs', ['/ip4/127.0.0.1/tcp/0'])
     .option('--bootstrap <ma...>', 'other members\' private-plane multiaddrs (with /p2p/ ids)', [])
     .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n>')
@@ -85,6 +87,7 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
         quoteProvider: await quoteProviderFrom({ kind: opts.quoteProvider, testTd: opts.testTd, mrtd: opts.mrtd, collateral: opts.collateral, pccsUrl: opts.pccsUrl }, config),
         operatorTickets: await readTickets(opts.ticket ?? defaultTicketPath(opts.keys)),
         listenPrivate: opts.listenPrivate,
+        announcePrivate: opts.announcePrivate?.filter(a => a !== 'none'),
         listenPublic: opts.listenPublic,
         bootstrap: opts.bootstrap,
         metricsPort: port(opts.metricsPort, '--metrics-port'),
@@ -97,7 +100,7 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
         simulationHook: hooks.simulationHook,
         openHook: hooks.openHook
       })
-      process.stdout.write(JSON.stringify({ event: 'ready', member: node.index, ...node.addresses(), rpcPort: node.ingestionPort, metricsPort: node.metricsPort }) + '\n')
+      process.stdout.write(JSON.stringify({ event: 'ready', member: node.index, ...node.addresses(), privatePeerId: node.privatePlane.peerId.toString(), rpcPort: node.ingestionPort, metricsPort: node.metricsPort }) + '\n')
       await new Promise<void>(resolve => {
         const shutdown = (signal: string): void => {
           log.info('shutdown', { signal })

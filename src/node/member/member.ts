@@ -63,6 +63,8 @@ export interface MemberNodeOptions {
   /** operator tickets for this member's two peer ids */
   operatorTickets: { private: string, public: string }
   listenPrivate?: string[]
+  /** private-plane addresses announced to the committee instead of the listen ones (a NAT, a proxy) */
+  announcePrivate?: string[]
   listenPublic?: string[]
   /** other members' private-plane multiaddrs; public planes are found through roster gossip */
   bootstrap?: string[]

@@ -22,6 +22,8 @@ export interface PlanesOptions {
   quoteProvider: QuoteProvider
   operatorTickets: { private: string, public: string }
   listenPrivate?: string[]
+  /** private-plane addresses announced instead of the listen ones (roster announcements, identify) */
+  announcePrivate?: string[]
   listenPublic?: string[]
   topics: GossipTopicNames
   metrics: NodeMetrics
@@ -50,6 +52,7 @@ export async function startPlanes (o: PlanesOptions): Promise<{ privatePlane: Pl
     name: 'private',
     privateKey: o.keys.privatePlane,
     listen: o.listenPrivate ?? ['/ip4/127.0.0.1/tcp/0'],
+    announce: o.announcePrivate,
     policy: policyFromConfig(config, ['member'], verifier),
     evidence: new MemberEvidenceSource(o.quoteProvider, o.operatorTickets.private),
     topics: [topics.simulations, topics.roster, topics.hint, topics.pool],

@@ -13,6 +13,7 @@ export const CLI_ENTRY = fileURLToPath(new URL(`../../cli/bin${extname(fileURLTo
 export interface ReadyLine {
   member: number
   private: string[]
+  privatePeerId: string
   public: string[]
   rpcPort?: number
   metricsPort?: number

@@ -42,6 +42,11 @@ export interface TestnetOptions {
    * between the members and the chain. The testnet itself (load, follower) talks to anvil directly.
    */
   memberChainRpc?(anvilUrl: string): Promise<string>
+  /**
+   * every member's private plane behind a LinkProxy (`links`): members dial each other through them,
+   * so tests and the chaos run can delay or cut the links between members
+   */
+  linkProxies?: boolean
   cobuilder?: boolean
   follower?: boolean
   load?: boolean

@@ -13,6 +13,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
 import { leaderFor } from '../../machine/index.ts'
@@ -24,6 +25,7 @@ import { Anvil, ExternalChain } from './anvil.ts'
 import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
 import { TestnetFollower } from './follower.ts'
+import { LinkProxy } from './link-proxy.ts'
 import { LoadGenerator } from './load.ts'
 import { MemberFigures } from './member-figures.ts'
 import { MemberProcess } from './member-process.ts'
@@ -71,6 +73,9 @@ export class Testnet {
   #loadTimer?: NodeJS.Timeout
   #stopped = false
   #loadStopped = false
+  /** `linkProxies`: member → its private plane's own port; `i->j` → the proxy member i dials member j through */
+  readonly #memberPorts = new Map<number, number>()
+  readonly #links = new Map<string, LinkProxy>()
 
   private constructor (dir: string, temporary: boolean, options: TestnetOptions) {
     this.dir = dir
@@ -215,8 +220,14 @@ export class Testnet {
   }
 
   memberArgs (i: number): string[] {
-    const bootstrap = this.members.filter(m => m.index !== i && m.running && m.ready != null).flatMap(m => m.ready?.private.slice(0, 1) ?? [])
+    const others = this.members.filter(m => m.index !== i && m.running && m.ready != null)
+    const port = this.#memberPorts.get(i)
+    // through the links: the pair's own proxy, and no address announced that would go around it
+    const bootstrap = port == null
+      ? others.flatMap(m => m.ready?.private.slice(0, 1) ?? [])
+      : others.map(m => `/ip4/127.0.0.1/tcp/${this.#links.get(`${i}->${m.index}`)?.port ?? 0}/p2p/${m.ready?.privatePeerId ?? ''}`)
     return [
+      ...(port != null ? ['--listen-private', `/ip4/127.0.0.1/tcp/${port}`, '--announce-private', 'none'] : []),
       '--config', this.configPath,
       '--keys', this.#provision.keysDir(i),
       '--data', this.#provision.dataDir(i),
@@ -232,12 +243,47 @@ export class Testnet {
     ]
   }
 
+  /** Every link proxy (with `linkProxies`), as `i->j` → the proxy member i dials member j through. */
+  get links (): ReadonlyMap<string, LinkProxy> {
+    return this.#links
+  }
+
+  /** Cuts every link between `side` and the other members (both directions); `heal` restores them. */
+  partition (side: number[]): void {
+    for (const [key, proxy] of this.#links) {
+      const [from, to] = key.split('->').map(Number)
+      if (side.includes(from) !== side.includes(to)) { proxy.block() }
+    }
+  }
+
+  heal (): void {
+    for (const proxy of this.#links.values()) { proxy.unblock() }
+  }
+
+  /** Holds every chunk between any two members `ms` each way (a round trip of 2 × ms). */
+  setLinkDelay (ms: number): void {
+    for (const proxy of this.#links.values()) { proxy.delayMs = ms }
+  }
+
   /** Starts (or restarts) member `i` as a process. */
   async startMember (i: number): Promise<void> {
+    if (this.options.linkProxies === true) { await this.#ensureLinks(i) }
     const proc = new MemberProcess(i, this.memberArgs(i), join(this.dir, `member-${i}.log`), this.options.memberEntries?.[i])
     proc.onLog = line => { this.#onMemberLog(i, line) }
     this.members[i] = proc
     await proc.start()
+  }
+
+  /** Member i's own port, and a proxy each way between it and every member that has a port. */
+  async #ensureLinks (i: number): Promise<void> {
+    if (!this.#memberPorts.has(i)) { this.#memberPorts.set(i, await freePort()) }
+    for (const [j, port] of this.#memberPorts) {
+      if (j === i) { continue }
+      for (const [from, to, target] of [[i, j, port], [j, i, this.#memberPorts.get(i) as number]]) {
+        const key = `${from}->${to}`
+        if (!this.#links.has(key)) { this.#links.set(key, await LinkProxy.start(target)) }
+      }
+    }
   }
 
   /** Kills member `i` at once (a crash). */
@@ -369,6 +415,7 @@ export class Testnet {
     await this.#cobuilder?.stop()
     await this.follower?.stop()
     await Promise.allSettled(this.members.map(async m => m.stop()))
+    await Promise.allSettled([...this.#links.values()].map(async l => l.stop()))
     await this.beacon?.stop()
     await this.anvil?.stop()
     if (!this.#temporary) {
@@ -393,4 +440,13 @@ export class Testnet {
     await this.startFollower()
     return rotated
   }
+}
+
+/** A loopback port free right now (the member listens on it; its proxy forwards to it). */
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => { resolve() }) })
+  const port = (server.address() as { port: number }).port
+  await new Promise(resolve => server.close(resolve))
+  return port
 }
