@@ -57,6 +57,12 @@ const RESULT: Record<Verdict, TopicValidatorResult> = {
   reject: TopicValidatorResult.Reject
 }
 
+/** libp2p's address options for `announce`: as they are, these instead, or none at all. */
+function announcing (announce: string[] | undefined): { announce?: string[], announceFilter?(): [] } {
+  if (announce == null) { return {} }
+  return announce.length > 0 ? { announce } : { announceFilter: () => [] }
+}
+
 export class Plane {
   readonly name: string
   readonly node: Libp2p<PlaneServices>
@@ -94,10 +100,7 @@ export class Plane {
     }
     const node = await createLibp2p<PlaneServices>({
       privateKey: o.privateKey,
-      addresses: {
-        listen: o.listen,
-        ...(o.announce == null ? {} : o.announce.length > 0 ? { announce: o.announce } : { announceFilter: () => [] })
-      },
+      addresses: { listen: o.listen, ...announcing(o.announce) },
       transports: [tcp()],
       connectionEncrypters: [attestedNoise({ policy: o.policy, evidence: o.evidence, registry, onHandshake: o.onHandshake, now: o.now })],
       streamMuxers: [yamux()],

@@ -15,7 +15,7 @@ export const EquivocationKind = { openSlot: 1, simulation: 2 } as const
 export type EquivocationKindName = keyof typeof EquivocationKind
 
 export function equivocationKindName (kind: number): EquivocationKindName | undefined {
-  return kind === 1 ? 'openSlot' : kind === 2 ? 'simulation' : undefined
+  return (Object.keys(EquivocationKind) as EquivocationKindName[]).find(k => EquivocationKind[k] === kind)
 }
 
 /** Why `e` is not evidence against its member under this roster; undefined when it is. */

@@ -19,6 +19,7 @@ import { candidateSigningRoot, decodeMessage, toHex } from '../../proto/index.ts
 import { SigningLog } from '../signing-log.ts'
 import { NodeStore } from '../store.ts'
 import { Testnet } from './testnet.ts'
+import type { Config } from '../../config/index.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 
 export interface ChaosOptions {
@@ -73,7 +74,8 @@ export function chaosSchedule (seed: number, slots: number, members: number): Fa
     const kind = pick(kinds)
     const lasts = 2 + Math.floor(rand() * 2)
     const shuffled = Array.from({ length: members }, (_, i) => i).sort(() => rand() - 0.5)
-    const fault: Fault = { kind, at, lasts, members: kind === 'partition' ? shuffled.slice(0, Math.max(1, minority)) : kind === 'delay' || kind === 'kill-leader' ? [] : [shuffled[0]] }
+    const hit = kind === 'delay' || kind === 'kill-leader' ? [] : [shuffled[0]]
+    const fault: Fault = { kind, at, lasts, members: kind === 'partition' ? shuffled.slice(0, Math.max(1, minority)) : hit }
     if (kind === 'delay') { fault.delayMs = 20 + Math.floor(rand() * 81) }
     faults.push(fault)
     at += lasts + 1 + Math.floor(rand() * 2)
@@ -81,9 +83,73 @@ export function chaosSchedule (seed: number, slots: number, members: number): Fa
   return faults
 }
 
-function describe (f: Fault, start: number): string {
-  const where = f.kind === 'delay' ? `${String(f.delayMs)} ms on every link` : f.kind === 'kill-leader' ? 'the leader of the next slot, once it opened it' : `member${f.members.length > 1 ? 's' : ''} ${f.members.join(', ')}`
-  return `slot ${start + f.at}: ${f.kind} (${where}) for ${f.lasts} slots`
+function faultTargets (f: Fault): string {
+  if (f.kind === 'delay') { return `${String(f.delayMs)} ms on every link` }
+  if (f.kind === 'kill-leader') { return 'the leader of the next slot, once it opened it' }
+  return `member${f.members.length > 1 ? 's' : ''} ${f.members.join(', ')}`
+}
+
+const KILLS: ReadonlySet<FaultKind> = new Set(['kill-restart', 'kill-leader', 'wipe-restart'])
+
+/** Puts the fault on; returns the members it hit. */
+async function applyFault (net: Testnet, f: Fault, members: number): Promise<number[]> {
+  let victims = f.members
+  if (f.kind === 'kill-leader') {
+    const slot = net.beacon.clock.current() + 1
+    for (let i = 0; i < 50 && !net.openedAt.has(slot); i++) { await sleep(100) }
+    victims = [leaderFor(slot, members)]
+  }
+  if (f.kind === 'partition') { net.partition(victims) }
+  if (f.kind === 'delay') { net.setLinkDelay(f.delayMs ?? 0) }
+  if (KILLS.has(f.kind)) { for (const v of victims) { net.killMember(v) } }
+  return victims
+}
+
+async function healFault (net: Testnet, f: Fault, victims: number[], out: string): Promise<void> {
+  if (f.kind === 'wipe-restart') {
+    // the data is gone, the signing records (signing-record, open-record beside the db) are kept
+    for (const v of victims) { await rm(join(out, `member-${v}`, 'data', 'db'), { recursive: true, force: true }) }
+  }
+  if (f.kind === 'partition') { net.heal() }
+  if (f.kind === 'delay') { net.setLinkDelay(0) }
+  if (KILLS.has(f.kind)) { for (const v of victims) { await net.startMember(v) } }
+}
+
+/** Two roots for one slot in a signing record's file: each such slot, said. */
+function doubleSigned (path: string, who: string): string[] {
+  const bySlot = new Map<number, Set<string>>()
+  for (const r of SigningLog.records(path)) { bySlot.set(r.slot, (bySlot.get(r.slot) ?? new Set()).add(toHex(r.root))) }
+  return [...bySlot].filter(([, set]) => set.size > 1).map(([slot, set]) => `${who} holds ${set.size} roots for slot ${slot}`)
+}
+
+/** The end checks, from every member's store and signing records (all processes gone) and the follower. */
+async function audit (out: string, config: Config, members: number, follower: Map<number, CandidateValue>, heals: number[]): Promise<string[]> {
+  const violations: string[] = []
+  const domainId = config.root().bytes
+  const roots = new Map<number, Set<string>>()
+  const stored = new Set<number>()
+  const seen = (c: CandidateValue, where: string): void => {
+    const verdict = explainVerify(c, config)
+    if (!verdict.valid) { violations.push(`${where}: slot ${c.slot} fails verify: ${verdict.reason}`) }
+    roots.set(c.slot, (roots.get(c.slot) ?? new Set()).add(toHex(candidateSigningRoot(c, domainId))))
+  }
+  for (let i = 0; i < members; i++) {
+    const dir = join(out, `member-${i}`, 'data')
+    const store = await NodeStore.open(join(dir, 'db'))
+    for (const r of await store.candidateRange(0, Number.MAX_SAFE_INTEGER, 100_000)) {
+      seen(decodeMessage('Candidate', r.bytes), `member ${i}`)
+      stored.add(r.slot)
+    }
+    await store.close()
+    violations.push(...doubleSigned(join(dir, 'signing-record'), `member ${i}'s signing record`), ...doubleSigned(join(dir, 'open-record'), `member ${i}'s open record`))
+  }
+  for (const c of follower.values()) { seen(c, 'the follower') }
+  for (const [slot, set] of roots) { if (set.size > 1) { violations.push(`slot ${slot} has ${set.size} different blocks`) } }
+  for (const s of stored) { if (!follower.has(s)) { violations.push(`slot ${s} is sealed (in a member's store) but the follower does not hold it`) } }
+  for (const h of heals) {
+    if (![...follower.keys()].some(s => s > h && s <= h + 2)) { violations.push(`no candidate within 2 slots after the heal at slot ${h}`) }
+  }
+  return violations
 }
 
 export async function runChaos (o: ChaosOptions): Promise<ChaosVerdict> {
@@ -96,38 +162,20 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosVerdict> {
   const net = await Testnet.start({ members: o.members, blockTime: o.blockTime ?? 1, txsPerSlot: 4, linkProxies: true, out })
   let follower = new Map<number, CandidateValue>()
   let start = 0
+  const until = async (slot: number): Promise<void> => {
+    for (let i = 0; i < 600 && net.beacon.clock.current() < slot; i++) { await sleep(100) }
+  }
   try {
     await net.waitForCandidates(3, 120_000)
     start = net.beacon.clock.current()
-    const until = async (slot: number): Promise<void> => {
-      for (let i = 0; i < 600 && net.beacon.clock.current() < slot; i++) { await sleep(100) }
-    }
     for (const f of faults) {
-      const line = describe(f, start)
+      const line = `slot ${start + f.at}: ${f.kind} (${faultTargets(f)}) for ${f.lasts} slots`
       schedule.push(line)
       say(line)
       await until(start + f.at)
-      let victims = f.members
-      if (f.kind === 'kill-leader') {
-        const slot = net.beacon.clock.current() + 1
-        for (let i = 0; i < 50 && !net.openedAt.has(slot); i++) { await sleep(100) }
-        victims = [leaderFor(slot, o.members)]
-      }
-      if (f.kind === 'partition') { net.partition(victims) }
-      if (f.kind === 'delay') { net.setLinkDelay(f.delayMs ?? 0) }
-      if (f.kind === 'kill-restart' || f.kind === 'kill-leader' || f.kind === 'wipe-restart') {
-        for (const v of victims) { net.killMember(v) }
-      }
+      const victims = await applyFault(net, f, o.members)
       await until(start + f.at + f.lasts)
-      if (f.kind === 'wipe-restart') {
-        // the data is gone, the signing records (signing-record, open-record beside the db) are kept
-        for (const v of victims) { await rm(join(out, `member-${v}`, 'data', 'db'), { recursive: true, force: true }) }
-      }
-      if (f.kind === 'partition') { net.heal() }
-      if (f.kind === 'delay') { net.setLinkDelay(0) }
-      if (f.kind === 'kill-restart' || f.kind === 'kill-leader' || f.kind === 'wipe-restart') {
-        for (const v of victims) { await net.startMember(v) }
-      }
+      await healFault(net, f, victims, out)
       heals.push(net.beacon.clock.current())
     }
     await until(start + o.slots)
@@ -137,35 +185,7 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosVerdict> {
     await net.stop()
   }
   try {
-    const config = net.config
-    const domainId = config.root().bytes
-    const roots = new Map<number, Set<string>>()
-    const stored = new Set<number>()
-    const seen = (c: CandidateValue, where: string): void => {
-      const verdict = explainVerify(c, config)
-      if (!verdict.valid) { violations.push(`${where}: slot ${c.slot} fails verify: ${verdict.reason}`) }
-      roots.set(c.slot, (roots.get(c.slot) ?? new Set()).add(toHex(candidateSigningRoot(c, domainId))))
-    }
-    for (let i = 0; i < o.members; i++) {
-      const dir = join(out, `member-${i}`, 'data')
-      const store = await NodeStore.open(join(dir, 'db'))
-      for (const r of await store.candidateRange(0, Number.MAX_SAFE_INTEGER, 100_000)) {
-        seen(decodeMessage('Candidate', r.bytes), `member ${i}`)
-        stored.add(r.slot)
-      }
-      await store.close()
-      for (const record of ['signing-record', 'open-record']) {
-        const bySlot = new Map<number, Set<string>>()
-        for (const r of SigningLog.records(join(dir, record))) { bySlot.set(r.slot, (bySlot.get(r.slot) ?? new Set()).add(toHex(r.root))) }
-        for (const [slot, set] of bySlot) { if (set.size > 1) { violations.push(`member ${i}'s ${record} holds ${set.size} roots for slot ${slot}`) } }
-      }
-    }
-    for (const c of follower.values()) { seen(c, 'the follower') }
-    for (const [slot, set] of roots) { if (set.size > 1) { violations.push(`slot ${slot} has ${set.size} different blocks`) } }
-    for (const s of stored) { if (!follower.has(s)) { violations.push(`slot ${s} is sealed (in a member's store) but the follower does not hold it`) } }
-    for (const h of heals) {
-      if (![...follower.keys()].some(s => s > h && s <= h + 2)) { violations.push(`no candidate within 2 slots after the heal at slot ${h}`) }
-    }
+    violations.push(...await audit(out, net.config, o.members, follower, heals))
   } finally {
     await rm(out, { recursive: true, force: true })
   }

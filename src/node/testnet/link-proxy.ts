@@ -25,7 +25,7 @@ export class LinkProxy {
 
   /** Listens on 127.0.0.1 (`port`, or any) and forwards each connection to 127.0.0.1:`targetPort`. */
   static async start (targetPort: number, port = 0): Promise<LinkProxy> {
-    const accept: { fn?: (s: Socket) => void } = {}
+    const accept: { fn?(s: Socket): void } = {}
     const server = createServer(inbound => { accept.fn?.(inbound) })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

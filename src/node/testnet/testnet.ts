@@ -12,8 +12,8 @@
  * place.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
 import { leaderFor } from '../../machine/index.ts'
@@ -75,6 +75,11 @@ export class Testnet {
   #loadStopped = false
   /** `linkProxies`: member → its private plane's own port; `i->j` → the proxy member i dials member j through */
   readonly #memberPorts = new Map<number, number>()
+  /**
+   * member → its public plane's port, the same across restarts: a light subscriber knows the members by
+   * the addresses it was given, and redials those (a restart on a new port would lose it for good)
+   */
+  readonly #publicPorts = new Map<number, number>()
   readonly #links = new Map<string, LinkProxy>()
 
   private constructor (dir: string, temporary: boolean, options: TestnetOptions) {
@@ -226,8 +231,10 @@ export class Testnet {
     const bootstrap = port == null
       ? others.flatMap(m => m.ready?.private.slice(0, 1) ?? [])
       : others.map(m => `/ip4/127.0.0.1/tcp/${this.#links.get(`${i}->${m.index}`)?.port ?? 0}/p2p/${m.ready?.privatePeerId ?? ''}`)
+    const publicPort = this.#publicPorts.get(i)
     return [
       ...(port != null ? ['--listen-private', `/ip4/127.0.0.1/tcp/${port}`, '--announce-private', 'none'] : []),
+      ...(publicPort != null ? ['--listen-public', `/ip4/127.0.0.1/tcp/${publicPort}`] : []),
       '--config', this.configPath,
       '--keys', this.#provision.keysDir(i),
       '--data', this.#provision.dataDir(i),
@@ -268,6 +275,7 @@ export class Testnet {
   /** Starts (or restarts) member `i` as a process. */
   async startMember (i: number): Promise<void> {
     if (this.options.linkProxies === true) { await this.#ensureLinks(i) }
+    if (!this.#publicPorts.has(i)) { this.#publicPorts.set(i, await freePort()) }
     const proc = new MemberProcess(i, this.memberArgs(i), join(this.dir, `member-${i}.log`), this.options.memberEntries?.[i])
     proc.onLog = line => { this.#onMemberLog(i, line) }
     this.members[i] = proc
