@@ -13,23 +13,12 @@ import { bytesToHex, eoaCode7702SignAuthorization, hexToBytes } from '@ethereumj
 import { expect } from 'aegir/chai'
 import { ChainRpc, ProvenParentCache, provenStateSource } from '../src/chain/index.ts'
 import { makeCommon, simulateSlot } from '../src/core/index.ts'
+import { seededRandom } from '../src/node/testnet/index.ts'
 import { executionBlockHash } from '../src/proto/index.ts'
 import { Anvil } from './fixtures/anvil.ts'
 import { canonicalRoot, dumpState } from './fixtures/canonical-state.ts'
 import { asMined, mine, prepareChain, RULES } from './fixtures/chain-workload.ts'
 import type { PreparedChain } from './fixtures/chain-workload.ts'
-
-/** mulberry32: a small seeded PRNG, so a failing slot reproduces */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const SEED = 20261201
 const SLOTS = 30
@@ -49,7 +38,7 @@ describe('anvil oracle: 30 seeded random slots on proven state', function () {
   })
 
   it(`every slot's header (seed ${SEED}) is anvil's where anvil is canonical, and canonical where it is not`, async () => {
-    const random = prng(SEED)
+    const random = seededRandom(SEED)
     const kinds = new Map<string, number>()
     let nonCanonical = 0
     for (let slot = 0; slot < SLOTS; slot++) {

@@ -47,6 +47,22 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     return plane
   }
 
+  /** A rogue, attested member plane (a good MR_TD and an operator ticket, outside the roster) on `topic`. */
+  async function rogueMember (topic: string): Promise<Plane> {
+    const rogueKey = await generateKeyPair('Ed25519')
+    const rogue = await Plane.create({
+      name: 'rogue',
+      privateKey: rogueKey,
+      listen: [],
+      policy: policyFromConfig(net.config, ['reader', 'member']),
+      evidence: new MemberEvidenceSource(new TestTdProvider(net.td, { mrTd: GOOD_MRTD }), await issueTicket({ role: 'member', subject: peerIdFromPrivateKey(rogueKey).toString(), expiresAt: nowSecs() + 3600 }, net.operator.privateJwk)),
+      topics: [topic]
+    })
+    cleanup.push(async () => rogue.stop())
+    rogue.pubsub.subscribe(topic)
+    return rogue
+  }
+
   async function sealedSlots (min: number): Promise<number[]> {
     let slots: number[] = []
     await until(async () => {
@@ -161,17 +177,7 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     cobuilder.pubsub.subscribe(topics.candidates)
     await cobuilder.connect(net.nodes[3].addresses().public[0])
     // a rogue, attested member connected straight to the reader publishes one that fails verify
-    const rogueKey = await generateKeyPair('Ed25519')
-    const rogue = await Plane.create({
-      name: 'rogue',
-      privateKey: rogueKey,
-      listen: [],
-      policy: policyFromConfig(net.config, ['reader', 'member']),
-      evidence: new MemberEvidenceSource(new TestTdProvider(net.td, { mrTd: GOOD_MRTD }), await issueTicket({ role: 'member', subject: peerIdFromPrivateKey(rogueKey).toString(), expiresAt: nowSecs() + 3600 }, net.operator.privateJwk)),
-      topics: [topics.candidates]
-    })
-    cleanup.push(async () => rogue.stop())
-    rogue.pubsub.subscribe(topics.candidates)
+    const rogue = await rogueMember(topics.candidates)
     await rogue.connect(reader.plane.addresses()[0])
     await until(() => rogue.pubsub.getSubscribers(topics.candidates).length > 0 && cobuilder.pubsub.getSubscribers(topics.candidates).length > 0, 10_000, 'mesh')
     // publish until both are refused: the reader names the rogue's verify failure, the member the
@@ -208,17 +214,7 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
       listen: ['/ip4/127.0.0.1/tcp/0']
     })
     cleanup.push(async () => reader.stop())
-    const rogueKey = await generateKeyPair('Ed25519')
-    const rogue = await Plane.create({
-      name: 'rogue',
-      privateKey: rogueKey,
-      listen: [],
-      policy: policyFromConfig(net.config, ['reader', 'member']),
-      evidence: new MemberEvidenceSource(new TestTdProvider(net.td, { mrTd: GOOD_MRTD }), await issueTicket({ role: 'member', subject: peerIdFromPrivateKey(rogueKey).toString(), expiresAt: nowSecs() + 3600 }, net.operator.privateJwk)),
-      topics: [topics.candidates]
-    })
-    cleanup.push(async () => rogue.stop())
-    rogue.pubsub.subscribe(topics.candidates)
+    const rogue = await rogueMember(topics.candidates)
     await rogue.connect(reader.plane.addresses()[0])
     await until(() => rogue.pubsub.getSubscribers(topics.candidates).length > 0, 10_000, 'mesh')
     const slot = 2_000_001

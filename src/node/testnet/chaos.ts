@@ -51,8 +51,8 @@ export interface ChaosVerdict {
   lastSlot: number
 }
 
-/** mulberry32: a small seeded PRNG, so a seed is a schedule */
-function prng (seed: number): () => number {
+/** mulberry32: a small seeded PRNG, so a seed is a schedule (and a seeded test reproduces) */
+export function seededRandom (seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -65,7 +65,7 @@ function prng (seed: number): () => number {
 
 /** The seed's schedule: one fault at a time, a slot or two of calm between them. */
 export function chaosSchedule (seed: number, slots: number, members: number): Fault[] {
-  const rand = prng(seed)
+  const rand = seededRandom(seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]
   const kinds: FaultKind[] = ['kill-restart', 'partition', 'delay', 'kill-leader', 'wipe-restart']
   const minority = Math.floor((members - 1) / 2)
