@@ -11,7 +11,7 @@ const opts = new Command('chaos')
   .option('--seed <n>', 'the schedule\'s seed', '1')
   .option('--slots <n>', 'slots the schedule spans', '60')
   .option('--members <n>', 'committee size', '4')
-  .option('--block-time <s>', 'seconds per slot', '1')
+  .option('--block-time <s>', 'seconds per slot', '2')
   .parse(process.argv)
   .opts<{ seed: string, slots: string, members: string, blockTime: string }>()
 

@@ -10,6 +10,7 @@ import { explainVerify } from '../config/index.ts'
 import { candidateSigningRoot, toHex } from '../proto/index.ts'
 import { gossipTopicNames, validateCandidate } from '../topics/index.ts'
 import { requestBlobs } from './blobs-stream.ts'
+import { requestCandidates } from './streams.ts'
 import { TicketEvidenceSource } from './evidence-source.ts'
 import { Plane } from './plane.ts'
 import { policyFromConfig } from './policy.ts'
@@ -17,7 +18,7 @@ import { syncCandidates } from './sync-pager.ts'
 import type { HandshakeEvent } from './attested-noise.ts'
 import type { Config } from '../config/index.ts'
 import type { BlobsBundleValue, CandidateValue } from '../proto/index.ts'
-import type { PrivateKey } from '@libp2p/interface'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 export interface ReaderOptions {
   config: Config
@@ -165,20 +166,31 @@ export class Reader implements AsyncIterable<CandidateValue> {
     this.#flush(candidate.slot)
   }
 
-  /** Fetches every candidate from the cursor on from the connected members, page by page. */
+  /**
+   * Fetches every candidate from the cursor on from the connected members, page by page. A page that
+   * leaves a slot in its range without a candidate is not taken at its word (the member may have been
+   * away for it): that range is asked of a second member before the page is released.
+   */
   async #backfill (): Promise<void> {
     this.#backfilling ??= (async () => {
+      const members = (): PeerId[] => this.plane.node.getPeers().filter(p => this.plane.registry.roleOf(p) === 'member')
       try {
         await syncCandidates(this.plane, this.#next, {
-          peers: () => this.plane.node.getPeers().filter(p => this.plane.registry.roleOf(p) === 'member'),
+          peers: members,
           maxPages: 10_000,
           stopped: () => this.#closed,
           onError: (peer, err) => { this.#o.onInvalid?.(`sync from ${peer.toString()} failed: ${err.message}`) }
-        }, page => {
+        }, async page => {
           for (const c of page) {
             this.#keep(c)
           }
-          this.#flush((page.at(-1) as CandidateValue).slot)
+          const last = (page.at(-1) as CandidateValue).slot
+          const gap = Array.from({ length: last - this.#next }, (_, k) => this.#next + k).find(s => !this.#kept.has(s))
+          const second = members()[1]
+          if (gap != null && second != null) {
+            for (const c of await requestCandidates(this.plane, second, gap, last).catch(() => [])) { this.#keep(c) }
+          }
+          this.#flush(last)
         })
       } finally {
         this.#backfilling = undefined

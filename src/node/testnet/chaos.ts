@@ -27,6 +27,7 @@ export interface ChaosOptions {
   /** slots the schedule spans (faults start after the first three candidates) */
   slots: number
   members: number
+  /** seconds per slot (default 2) */
   blockTime?: number
   say?(line: string): void
 }
@@ -78,7 +79,8 @@ export function chaosSchedule (seed: number, slots: number, members: number): Fa
     const fault: Fault = { kind, at, lasts, members: kind === 'partition' ? shuffled.slice(0, Math.max(1, minority)) : hit }
     if (kind === 'delay') { fault.delayMs = 20 + Math.floor(rand() * 81) }
     faults.push(fault)
-    at += lasts + 1 + Math.floor(rand() * 2)
+    // two or three calm slots: a restarted member is admitted, announced and caught up by then
+    at += lasts + 2 + Math.floor(rand() * 2)
   }
   return faults
 }
@@ -159,7 +161,7 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosVerdict> {
   const schedule: string[] = []
   const violations: string[] = []
   const heals: number[] = []
-  const net = await Testnet.start({ members: o.members, blockTime: o.blockTime ?? 1, txsPerSlot: 4, linkProxies: true, out })
+  const net = await Testnet.start({ members: o.members, blockTime: o.blockTime ?? 2, txsPerSlot: 4, linkProxies: true, out })
   let follower = new Map<number, CandidateValue>()
   let start = 0
   const until = async (slot: number): Promise<void> => {
@@ -187,7 +189,8 @@ export async function runChaos (o: ChaosOptions): Promise<ChaosVerdict> {
   try {
     violations.push(...await audit(out, net.config, o.members, follower, heals))
   } finally {
-    await rm(out, { recursive: true, force: true })
+    // a failing run keeps its directory (member logs, stores, records) for the post-mortem
+    if (violations.length === 0) { await rm(out, { recursive: true, force: true }) } else { say(`kept ${out}`) }
   }
   const slots = [...follower.keys()].sort((a, b) => a - b)
   return { seed: o.seed, schedule, violations, sealedSlots: slots.length, firstSlot: slots[0] ?? start, lastSlot: slots.at(-1) ?? start }
