@@ -10,7 +10,7 @@
 import { candidateSigningRoot, encodeMessage, toHex } from '../../proto/index.ts'
 import type { AtelierMachine } from '../../machine/index.ts'
 import type { CandidateValue } from '../../proto/index.ts'
-import type { InputPool } from '../ingestion.ts'
+import type { InputPool } from '../input-pool.ts'
 import type { Logger } from '../log.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import type { NodeStore } from '../store.ts'

@@ -18,7 +18,7 @@ import type { RpcBlock } from '../../chain/index.ts'
 import type { ChainRules, ForkSchedule, TakenTransaction } from '../../core/index.ts'
 import type { AuctionBidValue, BlobSidecarValue } from '../../proto/index.ts'
 import type { BlobStore } from '../blob-store.ts'
-import type { InputPool } from '../ingestion.ts'
+import type { InputPool } from '../input-pool.ts'
 import type { Logger } from '../log.ts'
 import type { Server } from 'node:http'
 

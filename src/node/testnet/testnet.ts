@@ -12,7 +12,6 @@
  * place.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
@@ -25,9 +24,9 @@ import { Anvil, ExternalChain } from './anvil.ts'
 import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
 import { TestnetFollower } from './follower.ts'
-import { LinkProxy } from './link-proxy.ts'
 import { LoadGenerator } from './load.ts'
 import { MemberFigures } from './member-figures.ts'
+import { MemberLinks } from './member-links.ts'
 import { MemberProcess } from './member-process.ts'
 import { Proposer } from './proposer.ts'
 import { TestnetProvision } from './provision.ts'
@@ -40,6 +39,7 @@ import type { TestTd } from '../../enclave/testing.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
 import type { DevChain } from './anvil.ts'
+import type { LinkProxy } from './link-proxy.ts'
 import type { LogLine } from './member-process.ts'
 import type { ProposedBlock } from './proposer.ts'
 import type { SlotProgress, TestnetOptions } from './testnet-options.ts'
@@ -73,19 +73,13 @@ export class Testnet {
   #loadTimer?: NodeJS.Timeout
   #stopped = false
   #loadStopped = false
-  /** `linkProxies`: member → its private plane's own port; `i->j` → the proxy member i dials member j through */
-  readonly #memberPorts = new Map<number, number>()
-  /**
-   * member → its public plane's port, the same across restarts: a light subscriber knows the members by
-   * the addresses it was given, and redials those (a restart on a new port would lose it for good)
-   */
-  readonly #publicPorts = new Map<number, number>()
-  readonly #links = new Map<string, LinkProxy>()
+  readonly #links: MemberLinks
 
   private constructor (dir: string, temporary: boolean, options: TestnetOptions) {
     this.dir = dir
     this.#temporary = temporary
     this.options = options
+    this.#links = new MemberLinks(options.linkProxies === true)
     this.log = options.logger ?? silentLogger
   }
 
@@ -226,15 +220,10 @@ export class Testnet {
 
   memberArgs (i: number): string[] {
     const others = this.members.filter(m => m.index !== i && m.running && m.ready != null)
-    const port = this.#memberPorts.get(i)
-    // through the links: the pair's own proxy, and no address announced that would go around it
-    const bootstrap = port == null
-      ? others.flatMap(m => m.ready?.private.slice(0, 1) ?? [])
-      : others.map(m => `/ip4/127.0.0.1/tcp/${this.#links.get(`${i}->${m.index}`)?.port ?? 0}/p2p/${m.ready?.privatePeerId ?? ''}`)
-    const publicPort = this.#publicPorts.get(i)
+      .map(m => ({ index: m.index, private: m.ready?.private ?? [], privatePeerId: m.ready?.privatePeerId ?? '' }))
+    const { listen, bootstrap } = this.#links.args(i, others)
     return [
-      ...(port != null ? ['--listen-private', `/ip4/127.0.0.1/tcp/${port}`, '--announce-private', 'none'] : []),
-      ...(publicPort != null ? ['--listen-public', `/ip4/127.0.0.1/tcp/${publicPort}`] : []),
+      ...listen,
       '--config', this.configPath,
       '--keys', this.#provision.keysDir(i),
       '--data', this.#provision.dataDir(i),
@@ -252,46 +241,30 @@ export class Testnet {
 
   /** Every link proxy (with `linkProxies`), as `i->j` → the proxy member i dials member j through. */
   get links (): ReadonlyMap<string, LinkProxy> {
-    return this.#links
+    return this.#links.links
   }
 
-  /** Cuts every link between `side` and the other members (both directions); `heal` restores them. */
+  /** Cuts every link between `side` and the other members (both directions; with `linkProxies`). */
   partition (side: number[]): void {
-    for (const [key, proxy] of this.#links) {
-      const [from, to] = key.split('->').map(Number)
-      if (side.includes(from) !== side.includes(to)) { proxy.block() }
-    }
+    this.#links.partition(side)
   }
 
   heal (): void {
-    for (const proxy of this.#links.values()) { proxy.unblock() }
+    this.#links.heal()
   }
 
-  /** Holds every chunk between any two members `ms` each way (a round trip of 2 × ms). */
+  /** Holds every chunk between any two members `ms` each way (with `linkProxies`). */
   setLinkDelay (ms: number): void {
-    for (const proxy of this.#links.values()) { proxy.delayMs = ms }
+    this.#links.setDelay(ms)
   }
 
   /** Starts (or restarts) member `i` as a process. */
   async startMember (i: number): Promise<void> {
-    if (this.options.linkProxies === true) { await this.#ensureLinks(i) }
-    if (!this.#publicPorts.has(i)) { this.#publicPorts.set(i, await freePort()) }
+    await this.#links.prepare(i)
     const proc = new MemberProcess(i, this.memberArgs(i), join(this.dir, `member-${i}.log`), this.options.memberEntries?.[i])
     proc.onLog = line => { this.#onMemberLog(i, line) }
     this.members[i] = proc
     await proc.start()
-  }
-
-  /** Member i's own port, and a proxy each way between it and every member that has a port. */
-  async #ensureLinks (i: number): Promise<void> {
-    if (!this.#memberPorts.has(i)) { this.#memberPorts.set(i, await freePort()) }
-    for (const [j, port] of this.#memberPorts) {
-      if (j === i) { continue }
-      for (const [from, to, target] of [[i, j, port], [j, i, this.#memberPorts.get(i) as number]]) {
-        const key = `${from}->${to}`
-        if (!this.#links.has(key)) { this.#links.set(key, await LinkProxy.start(target)) }
-      }
-    }
   }
 
   /** Kills member `i` at once (a crash). */
@@ -423,7 +396,7 @@ export class Testnet {
     await this.#cobuilder?.stop()
     await this.follower?.stop()
     await Promise.allSettled(this.members.map(async m => m.stop()))
-    await Promise.allSettled([...this.#links.values()].map(async l => l.stop()))
+    await this.#links.stop()
     await this.beacon?.stop()
     await this.anvil?.stop()
     if (!this.#temporary) {
@@ -448,13 +421,4 @@ export class Testnet {
     await this.startFollower()
     return rotated
   }
-}
-
-/** A loopback port free right now (the member listens on it; its proxy forwards to it). */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', () => { resolve() }) })
-  const port = (server.address() as { port: number }).port
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
