@@ -46,16 +46,20 @@ async function run (r: Run): Promise<Record<string, number | string>> {
 }
 
 export async function slotBench (): Promise<BenchSection> {
-  const rows = [
-    await run({ label: '4 members', members: 4, blockTime: 2, slots: 30, txsPerSlot: 200 }),
-    await run({ label: '4 members, warm state off', members: 4, blockTime: 2, slots: 30, txsPerSlot: 200, warmState: false }),
-    await run({ label: '7 members', members: 7, blockTime: 3, slots: 30, txsPerSlot: 200 }),
-    await run({ label: 'empty slots, 4 members', members: 4, blockTime: 1, slots: 30, txsPerSlot: 0 }),
+  // `BENCH_SLOT_ROWS=3,4,5` runs those rows only (0-based), e.g. the empty-slot and WAN rows
+  const only = process.env.BENCH_SLOT_ROWS?.split(',').map(Number)
+  const all: Run[] = [
+    { label: '4 members', members: 4, blockTime: 2, slots: 30, txsPerSlot: 200 },
+    { label: '4 members, warm state off', members: 4, blockTime: 2, slots: 30, txsPerSlot: 200, warmState: false },
+    { label: '7 members', members: 7, blockTime: 3, slots: 30, txsPerSlot: 200 },
+    { label: 'empty slots, 4 members', members: 4, blockTime: 1, slots: 30, txsPerSlot: 0 },
     // WAN: every pair of members through link proxies, first without delay (the baseline), then 20 ms
     // each way (a 40 ms round trip between every pair); the protocol's overhead is the difference
-    await run({ label: 'empty slots, 4 members, link proxies, no delay', members: 4, blockTime: 1, slots: 30, txsPerSlot: 0, linkDelayMs: 0 }),
-    await run({ label: 'empty slots, 4 members, 40 ms round trip', members: 4, blockTime: 1, slots: 30, txsPerSlot: 0, linkDelayMs: 20 })
+    { label: 'empty slots, 4 members, link proxies, no delay', members: 4, blockTime: 1, slots: 30, txsPerSlot: 0, linkDelayMs: 0 },
+    { label: 'empty slots, 4 members, 40 ms round trip', members: 4, blockTime: 1, slots: 30, txsPerSlot: 0, linkDelayMs: 20 }
   ]
+  const rows = []
+  for (const [i, r] of all.entries()) { if (only == null || only.includes(i)) { rows.push(await run(r)) } }
   return {
     json: { runs: rows },
     markdown: table(['run', 'txs per slot (p50)', 'slots', 'p50 ms', 'p95 ms', 'simulation p50 ms, warm parent', 'simulation p50 ms, cold parent', 'rest p50 ms', 'warm share', 'fallback blocks', 'second-EVM mismatches'],
