@@ -16,7 +16,7 @@ interface Run { members: number, blockTime: number, slots: number, txsPerSlot: n
 async function run (r: Run): Promise<Record<string, number | string>> {
   const net = await Testnet.start({ members: r.members, blockTime: r.blockTime, txsPerSlot: r.txsPerSlot, cobuilder: false, warmState: r.warmState, linkProxies: r.linkDelayMs != null })
   try {
-    net.setLinkDelay(r.linkDelayMs ?? 0)
+    net.links.setDelay(r.linkDelayMs ?? 0)
     // skip the warm-up slots (empty pool, cold caches), then measure `slots`
     await net.waitForCandidates(3, 180_000)
     const skip = new Set(net.candidates.keys())

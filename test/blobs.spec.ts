@@ -8,13 +8,14 @@
 import { RLP } from '@ethereumjs/rlp'
 import { expect } from 'aegir/chai'
 import { BlobError, blobsBundleMismatch, isNetworkForm, makeCommon, takeTransaction } from '../src/core/index.ts'
-import { BlobStore, InputPool, serveIngestion } from '../src/node/index.ts'
+import { BlobStore, InputPool } from '../src/node/index.ts'
 import { KzgChecker } from '../src/node/kzg-checker.ts'
 import { blobData, Workload } from '../src/node/workload/workload.ts'
 import { bundleOf, bundleShapeMismatch, candidateVersionedHashes, decodeMessage, encodeMessage, keccak256, MAX_NETWORK_TRANSACTION_BYTES, networkFormOf, sidecarsOf, toHex, versionedHashOf } from '../src/proto/index.ts'
+import { ingestionEndpoint } from './fixtures/ingestion-endpoint.ts'
+import type { TestEndpoint } from './fixtures/ingestion-endpoint.ts'
 import type { TakenTransaction } from '../src/core/index.ts'
 import type { BlobData } from '../src/node/workload/workload.ts'
-import type { Server } from 'node:http'
 
 const RULES = { chainId: 31337, hardfork: 'osaka' }
 
@@ -123,24 +124,18 @@ describe('blob transactions: network form, sidecars, bundles', function () {
   })
 
   describe('at the ingestion endpoint', () => {
-    let server: Server
-    let url: string
+    let endpoint: TestEndpoint
     const taken: TakenTransaction[] = []
     before(async () => {
-      const s = await serveIngestion({
+      endpoint = await ingestionEndpoint({
         take: raw => takeTransaction(raw, RULES),
         transactions: t => { taken.push(...t); return [] },
         bid: () => {},
         slotOfBlock: n => n
-      }, 0)
-      server = s.server
-      url = `http://127.0.0.1:${s.port}`
+      })
     })
-    after(async () => {
-      server.closeAllConnections()
-      await new Promise(resolve => server.close(resolve))
-    })
-    const send = async (raw: Uint8Array): Promise<any> => (await fetch(url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: [`0x${toHex(raw)}`] }), signal: AbortSignal.timeout(10_000) })).json()
+    after(async () => { await endpoint.close() })
+    const send = async (raw: Uint8Array): Promise<any> => endpoint.rpc({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: [`0x${toHex(raw)}`] })
 
     it('takes the network form and answers the transaction\'s hash; refuses the canonical form with the reason', async () => {
       const ok = await send(tx.network)
@@ -150,8 +145,8 @@ describe('blob transactions: network form, sidecars, bundles', function () {
       const bare = await send(tx.canonical)
       expect(bare.error.code).to.equal(-32602)
       expect(bare.error.message).to.match(/^transaction: a blob transaction is taken in its network form only/)
-      const big = await fetch(url, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: [`0x${'00'.repeat(MAX_NETWORK_TRANSACTION_BYTES + 1)}`] }), signal: AbortSignal.timeout(10_000) })
-      expect((await big.json()).error.message).to.match(/over \d+ bytes/)
+      const big = await endpoint.rpc({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: [`0x${'00'.repeat(MAX_NETWORK_TRANSACTION_BYTES + 1)}`] })
+      expect(big.error.message).to.match(/over \d+ bytes/)
     })
   })
 })

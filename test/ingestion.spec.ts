@@ -1,19 +1,20 @@
 import { expect } from 'aegir/chai'
 import { takeTransaction } from '../src/core/index.ts'
-import { InputPool, serveIngestion } from '../src/node/index.ts'
+import { InputPool } from '../src/node/index.ts'
 import { toHex } from '../src/proto/index.ts'
+import { ingestionEndpoint } from './fixtures/ingestion-endpoint.ts'
+import type { TestEndpoint } from './fixtures/ingestion-endpoint.ts'
 import type { AuctionBidValue } from '../src/proto/index.ts'
-import type { Server } from 'node:http'
 
 describe('node: ingestion endpoint and input pool', () => {
-  let server: Server
+  let endpoint: TestEndpoint
   let url: string
   const txs: Uint8Array[][] = []
   const RULES = { chainId: 31337, hardfork: 'osaka' }
   const bids: AuctionBidValue[] = []
 
   before(async () => {
-    const s = await serveIngestion({
+    endpoint = await ingestionEndpoint({
       take: raw => takeTransaction(raw, RULES),
       transactions: t => { txs.push(t.map(x => x.canonical)); return [] },
       bid: b => { bids.push(b) },
@@ -21,17 +22,13 @@ describe('node: ingestion endpoint and input pool', () => {
         if (n <= 5) { throw new Error(`block ${n} is already on chain (the head is 5)`) }
         return n + 1000
       }
-    }, 0)
-    server = s.server
-    url = `http://127.0.0.1:${s.port}`
+    }, 5000)
+    url = endpoint.url
   })
 
-  after(async () => {
-    server.closeAllConnections()
-    await new Promise(resolve => server.close(resolve))
-  })
+  after(async () => { await endpoint.close() })
 
-  const rpc = async (body: unknown): Promise<any> => (await fetch(url, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5000) })).json()
+  const rpc = async (body: unknown): Promise<any> => endpoint.rpc(body)
 
   it('takes raw transactions, bundles and auction winners; answers batches', async () => {
     const one = await rpc({ jsonrpc: '2.0', id: 1, method: 'eth_sendRawTransaction', params: ['0x02c0'] })

@@ -42,6 +42,12 @@ function blobGasOf (d: DecodedTx): bigint {
 interface Staged { d: DecodedTx, gas: bigint, status: 0 | 1, receipt: Uint8Array, logs: Log[], bloom: Uint8Array }
 
 /** One unit's transactions, inside its checkpoint: what ran, what was refused, and why the unit failed. */
+/** Why a transaction is left out at the block's RLP size cap, naming whose cap it is. */
+function blockSizeCapReached (cap: number): string {
+  const whose = cap === MAX_RLP_BLOCK_BYTES ? 'EIP-7934' : 'the committee\'s: its candidate must fit one gossip frame'
+  return `block size cap reached (${cap} bytes of RLP, ${whose})`
+}
+
 async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gasUsed: bigint, limits: BlockLimits, bytesUsed: number, blobGasUsed: bigint): Promise<{ staged: Staged[], refused: ExcludedTx[], failed?: string, gas: bigint }> {
   const { gasLimit, baseFee } = limits
   const staged: Staged[] = []
@@ -62,7 +68,7 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
       continue
     }
     if (limits.maxBlockBytes != null && bytes + txListBytes(d.raw) > limits.maxBlockBytes) {
-      failed = `block size cap reached (${limits.maxBlockBytes} bytes of RLP${limits.maxBlockBytes === MAX_RLP_BLOCK_BYTES ? ', EIP-7934' : ', the committee\'s: its candidate must fit one gossip frame'})`
+      failed = blockSizeCapReached(limits.maxBlockBytes)
       refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
       if (unit.revertProtected) { break }
       continue

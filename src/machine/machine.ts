@@ -195,8 +195,10 @@ export class AtelierMachine {
     if (s.candidate == null) { s.agreed = this.#agreement(slot)?.outputHash }
   }
 
+  /** Evidence this machine found: counted, reported, and the member's signatures for the slot out. */
   #equivocated (evidence: EquivocationValue): void {
     this.equivocationTotal++
+    this.exclude(evidence.slot, evidence.member)
     this.#o.onEquivocation?.(evidence)
   }
 
@@ -261,7 +263,6 @@ export class AtelierMachine {
         return rejected('duplicate-simulation', `member ${out.memberIndex} already submitted this output`)
       }
       this.#equivocated(simulationEquivocation(previous, out))
-      this.exclude(out.slot, out.memberIndex)
       return rejected('equivocation', `member ${out.memberIndex} submitted a second, different output for slot ${out.slot}`)
     }
     s.outputs.set(out.memberIndex, out)

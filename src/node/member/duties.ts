@@ -103,9 +103,9 @@ export class Duties {
   }
 
   async #openNow (env: SlotEnvironment, parent: RpcBlock): Promise<void> {
-    const { index, machine, table, pool, hints, bus, metrics, log } = this.#o
+    const { index, pool, hints, bus, metrics, log } = this.#o
     const slot = env.slot
-    if (this.#o.stopped() || machine.slotSpec(slot) != null || table.isSealed(slot)) {
+    if (this.#o.stopped() || this.#opened(slot)) {
       return
     }
     const parentNumber = Number(BigInt(parent.number))

@@ -35,7 +35,8 @@ export class EvidenceBook {
 
   /** Evidence this member's machine produced, or (`gossip`) the committee's, already checked. */
   async record (e: EquivocationValue, source: 'self' | 'gossip'): Promise<void> {
-    this.#o.machine().exclude(e.slot, e.member)
+    // evidence this member's machine found is excluded there already
+    if (source === 'gossip') { this.#o.machine().exclude(e.slot, e.member) }
     // the same evidence arrives from several members at once: judged once, before any await
     const key = `${e.kind}:${e.slot}:${e.member}`
     if (this.#seen.has(key)) { return }

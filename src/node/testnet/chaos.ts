@@ -101,8 +101,8 @@ async function applyFault (net: Testnet, f: Fault, members: number): Promise<num
     for (let i = 0; i < 50 && !net.openedAt.has(slot); i++) { await sleep(100) }
     victims = [leaderFor(slot, members)]
   }
-  if (f.kind === 'partition') { net.partition(victims) }
-  if (f.kind === 'delay') { net.setLinkDelay(f.delayMs ?? 0) }
+  if (f.kind === 'partition') { net.links.partition(victims) }
+  if (f.kind === 'delay') { net.links.setDelay(f.delayMs ?? 0) }
   if (KILLS.has(f.kind)) { for (const v of victims) { net.killMember(v) } }
   return victims
 }
@@ -112,8 +112,8 @@ async function healFault (net: Testnet, f: Fault, victims: number[], out: string
     // the data is gone, the signing records (signing-record, open-record beside the db) are kept
     for (const v of victims) { await rm(join(out, `member-${v}`, 'data', 'db'), { recursive: true, force: true }) }
   }
-  if (f.kind === 'partition') { net.heal() }
-  if (f.kind === 'delay') { net.setLinkDelay(0) }
+  if (f.kind === 'partition') { net.links.heal() }
+  if (f.kind === 'delay') { net.links.setDelay(0) }
   if (KILLS.has(f.kind)) { for (const v of victims) { await net.startMember(v) } }
 }
 

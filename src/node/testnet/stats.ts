@@ -5,9 +5,11 @@
  * second-EVM mismatches, non-canonical roots, blobs proposed (and candidates left for want of their
  * blobs), the warm share, the block value. Pure.
  *
- * Owns runStats and closedLoopStats.
+ * Owns runStats, closedLoopStats and slotProgress.
  */
+import { leaderFor } from '../../machine/index.ts'
 import type { ProposedBlock } from './proposer.ts'
+import type { SlotProgress } from './testnet-options.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 
 export interface RunStats {
@@ -61,5 +63,21 @@ export function closedLoopStats (p: ProposerCounts, warmShare: number): Record<s
     candidatesWithoutBlobs: p.blobsUnavailable,
     warmParentShare: Math.round(warmShare * 100) / 100,
     blockValueWei: String(p.blocks.reduce((v, b) => v + (b.candidate?.blockValue ?? 0n), 0n))
+  }
+}
+
+/** A slot's line: its candidate (if the committee made one) and the block hash it has. */
+export function slotProgress (slot: number, c: CandidateValue | undefined, blockHash: string, committee: number, sealLatencyMs?: number): SlotProgress {
+  return {
+    slot,
+    leader: leaderFor(slot, committee),
+    txs: c?.body.length ?? 0,
+    gas: c?.header.gasUsed ?? 0,
+    signers: c?.committeeRoster.length ?? 0,
+    committee,
+    sealLatencyMs,
+    verified: c != null,
+    blockHash,
+    blockValue: c?.blockValue ?? 0n
   }
 }

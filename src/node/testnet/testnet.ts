@@ -15,7 +15,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { detectChainInfo, ChainRpc } from '../../chain/index.ts'
-import { leaderFor } from '../../machine/index.ts'
 import { Reader } from '../../p2p/index.ts'
 import { toHex } from '../../proto/index.ts'
 import { fetchBlobsBundle } from '../atelier.ts'
@@ -32,17 +31,16 @@ import { Proposer } from './proposer.ts'
 import { TestnetProvision } from './provision.ts'
 import { writeCandidateFiles, writeSlotFiles } from './run-files.ts'
 import { verdictWords } from './second-evm.ts'
-import { closedLoopStats, runStats } from './stats.ts'
+import { closedLoopStats, runStats, slotProgress } from './stats.ts'
 import type { ChainInfo } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { TestTd } from '../../enclave/testing.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
 import type { DevChain } from './anvil.ts'
-import type { LinkProxy } from './link-proxy.ts'
 import type { LogLine } from './member-process.ts'
 import type { ProposedBlock } from './proposer.ts'
-import type { SlotProgress, TestnetOptions } from './testnet-options.ts'
+import type { TestnetOptions } from './testnet-options.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 export class Testnet {
@@ -73,13 +71,14 @@ export class Testnet {
   #loadTimer?: NodeJS.Timeout
   #stopped = false
   #loadStopped = false
-  readonly #links: MemberLinks
+  /** where members listen and, with `linkProxies`, the links between them: delay, partition, heal */
+  readonly links: MemberLinks
 
   private constructor (dir: string, temporary: boolean, options: TestnetOptions) {
     this.dir = dir
     this.#temporary = temporary
     this.options = options
-    this.#links = new MemberLinks(options.linkProxies === true)
+    this.links = new MemberLinks(options.linkProxies === true)
     this.log = options.logger ?? silentLogger
   }
 
@@ -185,7 +184,6 @@ export class Testnet {
     }
   }
 
-  /** The follower's verified candidate for `slot` on `parentHash`, once it arrives or at `deadline`. */
   /** A block went on chain: one progress line, from the candidate or as a fallback. */
   #onBlock (b: ProposedBlock): void {
     if (this.options.out != null) {
@@ -199,29 +197,13 @@ export class Testnet {
     if (b.refused?.[0] != null) {
       this.failure ??= `slot ${b.slot}: the chain refused a transaction of the candidate: ${b.refused[0]}`
     }
-    this.options.onProgress?.({ ...this.#progress(b.slot, c, b.hash), from: b.from, blobs: b.blobs, secondEvm: b.verdict == null ? undefined : verdictWords(b.verdict) })
-  }
-
-  /** A slot's line: its candidate (if the committee made one) and the block hash it has. */
-  #progress (slot: number, c: CandidateValue | undefined, blockHash: string): SlotProgress {
-    return {
-      slot,
-      leader: leaderFor(slot, this.n),
-      txs: c?.body.length ?? 0,
-      gas: c?.header.gasUsed ?? 0,
-      signers: c?.committeeRoster.length ?? 0,
-      committee: this.n,
-      sealLatencyMs: this.sealLatency.get(slot),
-      verified: c != null,
-      blockHash,
-      blockValue: c?.blockValue ?? 0n
-    }
+    this.options.onProgress?.({ ...slotProgress(b.slot, c, b.hash, this.n, this.sealLatency.get(b.slot)), from: b.from, blobs: b.blobs, secondEvm: b.verdict == null ? undefined : verdictWords(b.verdict) })
   }
 
   memberArgs (i: number): string[] {
     const others = this.members.filter(m => m.index !== i && m.running && m.ready != null)
       .map(m => ({ index: m.index, private: m.ready?.private ?? [], privatePeerId: m.ready?.privatePeerId ?? '' }))
-    const { listen, bootstrap } = this.#links.args(i, others)
+    const { listen, bootstrap } = this.links.args(i, others)
     return [
       ...listen,
       '--config', this.configPath,
@@ -239,28 +221,9 @@ export class Testnet {
     ]
   }
 
-  /** Every link proxy (with `linkProxies`), as `i->j` → the proxy member i dials member j through. */
-  get links (): ReadonlyMap<string, LinkProxy> {
-    return this.#links.links
-  }
-
-  /** Cuts every link between `side` and the other members (both directions; with `linkProxies`). */
-  partition (side: number[]): void {
-    this.#links.partition(side)
-  }
-
-  heal (): void {
-    this.#links.heal()
-  }
-
-  /** Holds every chunk between any two members `ms` each way (with `linkProxies`). */
-  setLinkDelay (ms: number): void {
-    this.#links.setDelay(ms)
-  }
-
   /** Starts (or restarts) member `i` as a process. */
   async startMember (i: number): Promise<void> {
-    await this.#links.prepare(i)
+    await this.links.prepare(i)
     const proc = new MemberProcess(i, this.memberArgs(i), join(this.dir, `member-${i}.log`), this.options.memberEntries?.[i])
     proc.onLog = line => { this.#onMemberLog(i, line) }
     this.members[i] = proc
@@ -331,7 +294,7 @@ export class Testnet {
     for (let i = 0; i < 20 && !this.sealLatency.has(c.slot) && !this.#stopped; i++) {
       await new Promise(resolve => setTimeout(resolve, 50))
     }
-    this.options.onProgress?.(this.#progress(c.slot, c, `0x${toHex(c.header.blockHash)}`))
+    this.options.onProgress?.(slotProgress(c.slot, c, `0x${toHex(c.header.blockHash)}`, this.n, this.sealLatency.get(c.slot)))
   }
 
   async #sendHint (slot: number): Promise<void> {
@@ -396,7 +359,7 @@ export class Testnet {
     await this.#cobuilder?.stop()
     await this.follower?.stop()
     await Promise.allSettled(this.members.map(async m => m.stop()))
-    await this.#links.stop()
+    await this.links.stop()
     await this.beacon?.stop()
     await this.anvil?.stop()
     if (!this.#temporary) {
