@@ -225,6 +225,8 @@ describe('e2e: the committee as processes', function () {
     // each slot, in its network form, to the next member in turn
     const stores = await withTestnet({ members: 4, loadAccounts: 40, blobTxsPerSlot: 1 }, async net => {
       await net.waitForCandidates(15)
+      // the load sends one blob transaction a slot: ten of them out before it stops (bounded)
+      await until(() => (net.load?.blobTxs.size ?? 0) >= 10, 60_000, 'ten blob transactions sent')
       // stop the load, then let the pool drain: until every transaction sent is in a candidate
       const load = net.stopLoad()
       expect(load).to.not.equal(undefined)
