@@ -129,7 +129,7 @@ describe('blob transactions: network form, sidecars, bundles', function () {
     before(async () => {
       endpoint = await ingestionEndpoint({
         take: raw => takeTransaction(raw, RULES),
-        transactions: t => { taken.push(...t); return [] },
+        transactions: t => { taken.push(...t); return t.map(x => `0x${toHex(keccak256(x.canonical))}`) },
         bid: () => {},
         slotOfBlock: n => n
       })

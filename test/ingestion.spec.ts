@@ -1,6 +1,6 @@
 import { expect } from 'aegir/chai'
-import { takeTransaction } from '../src/core/index.ts'
-import { InputPool } from '../src/node/index.ts'
+import { keccak256, takeTransaction } from '../src/core/index.ts'
+import { InputPool, MAX_BATCH_CALLS, MAX_BID_HORIZON_SLOTS, MAX_BODY_BYTES, TxRefusal } from '../src/node/index.ts'
 import { toHex } from '../src/proto/index.ts'
 import { ingestionEndpoint } from './fixtures/ingestion-endpoint.ts'
 import type { TestEndpoint } from './fixtures/ingestion-endpoint.ts'
@@ -16,7 +16,12 @@ describe('node: ingestion endpoint and input pool', () => {
   before(async () => {
     endpoint = await ingestionEndpoint({
       take: raw => takeTransaction(raw, RULES),
-      transactions: t => { txs.push(t.map(x => x.canonical)); return [] },
+      // the gate's stand-in: 0x0bad is refused as the gate refuses, the rest taken
+      transactions: t => {
+        txs.push(t.map(x => x.canonical))
+        return t.map(x => toHex(x.canonical) === '0bad' ? new TxRefusal('nonce-too-low', 'nonce too low: address 0x01, tx: 0 state: 1') : `0x${toHex(keccak256(x.canonical))}`)
+      },
+      currentSlot: () => 1000,
       bid: b => { bids.push(b) },
       slotOfBlock: n => {
         if (n <= 5) { throw new Error(`block ${n} is already on chain (the head is 5)`) }
@@ -39,8 +44,8 @@ describe('node: ingestion endpoint and input pool', () => {
     // a block number names the slot that builds it (here: 1000 slots ahead of block numbers)
     expect(bids.at(-1)).to.deep.include({ slot: 1016, winner: false })
     expect(bids.at(-1)?.bundle.revertProtected).to.equal(true)
-    await rpc({ jsonrpc: '2.0', id: 3, method: 'atelier_setAuctionWinner', params: [{ txs: ['0x0c'], slot: 17 }] })
-    expect(bids.at(-1)).to.deep.include({ slot: 17, winner: true })
+    await rpc({ jsonrpc: '2.0', id: 3, method: 'atelier_setAuctionWinner', params: [{ txs: ['0x0c'], slot: 1017 }] })
+    expect(bids.at(-1)).to.deep.include({ slot: 1017, winner: true })
   })
 
   it('rejects bad input with JSON-RPC errors, never a crash', async () => {
@@ -50,8 +55,28 @@ describe('node: ingestion endpoint and input pool', () => {
     expect(past.error).to.deep.equal({ code: -32602, message: 'bundle: block 3 is already on chain (the head is 5)' })
     expect((await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: ['0x0a'], slot: 'soon' }] })).error.code).to.equal(-32602)
     expect((await rpc({ id: 1, method: 'nope' })).error.code).to.equal(-32601)
+    expect((await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: ['0x0a'], blockNumber: 'abc' }] })).error).to.deep.equal({ code: -32602, message: 'bundle: blockNumber: expected a non-negative quantity (a number or 0x-hex)' })
+    expect((await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: ['0x0a'], slot: 1001, revertProtected: 'yes' }] })).error).to.deep.equal({ code: -32602, message: 'bundle: revertProtected: expected a boolean' })
+    const far = await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: ['0x0a'], slot: 1001 + MAX_BID_HORIZON_SLOTS }] })
+    expect(far.error.code).to.equal(-32602)
+    expect(far.error.message).to.match(/^bundle: slot \d+ is past the bid horizon \(the slot now is 1000;/)
+    expect((await rpc({ id: 1, method: 'eth_sendBundle', params: [{ txs: ['0x0a'], slot: 999 }] })).error.message).to.equal('bundle: slot 999 has passed (the slot now is 1000)')
     const res = await fetch(url, { method: 'POST', body: '{not json', signal: AbortSignal.timeout(5000) })
     expect((await res.json()).error.code).to.equal(-32700)
+  })
+
+  it('a transaction the gate refuses gets geth\'s error; every call past the batch limit gets an error entry; an oversized body gets 413', async () => {
+    expect((await rpc({ jsonrpc: '2.0', id: 9, method: 'eth_sendRawTransaction', params: ['0x0bad'] }))).to.deep.equal({ jsonrpc: '2.0', id: 9, error: { code: -32000, message: 'nonce too low: address 0x01, tx: 0 state: 1' } })
+    const calls = Array.from({ length: MAX_BATCH_CALLS + 3 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_sendRawTransaction', params: [i === 1 ? '0x0bad' : `0x02${(i % 256).toString(16).padStart(2, '0')}`] }))
+    const replies = await rpc(calls)
+    expect(replies).to.have.length(MAX_BATCH_CALLS + 3)
+    expect(replies[0].result).to.match(/^0x[0-9a-f]{64}$/)
+    expect(replies[1].error.code).to.equal(-32000)
+    expect(replies.slice(MAX_BATCH_CALLS).map((r: any) => [r.id, r.error.code])).to.deep.equal([[MAX_BATCH_CALLS, -32600], [MAX_BATCH_CALLS + 1, -32600], [MAX_BATCH_CALLS + 2, -32600]])
+    // the run of raw transactions went through the gate in one call
+    expect(txs.at(-1)).to.have.length(MAX_BATCH_CALLS)
+    const res = await fetch(url, { method: 'POST', body: `["${'0'.repeat(MAX_BODY_BYTES)}"]`, signal: AbortSignal.timeout(10_000) })
+    expect(res.status).to.equal(413)
   })
 
   it('pool: a transaction lands in at most one slot; released when its slot is abandoned', () => {

@@ -12,7 +12,7 @@ const domainId = config.root().bytes
 const sealed = seal(unsignedCandidate(9), members.slice(0, 3), domainId)
 
 function candidateCtx (over: Partial<CandidateTopicContext> = {}): CandidateTopicContext {
-  return { roster: config.roster, domainId, sourceRole: 'member', keptRoot: () => undefined, ...over }
+  return { roster: config.roster, domainId, sourceRole: 'member', originated: true, keptRoot: () => undefined, ...over }
 }
 
 const peers = ['peer-0', 'peer-1', 'peer-2', 'peer-3']
@@ -33,10 +33,17 @@ describe('topics: gossip validators', () => {
       expect(validateCandidate(encodeMessage('Candidate', sealed), candidateCtx()).verdict).to.equal('accept')
     })
 
-    it('rejects any other role, and unadmitted peers', () => {
+    it('rejects a candidate any other role originates, and anything from an unadmitted peer', () => {
       for (const sourceRole of ['cobuilder', 'reader', undefined] as const) {
         expect(validateCandidate(encodeMessage('Candidate', sealed), candidateCtx({ sourceRole })).verdict).to.equal('reject')
       }
+      expect(validateCandidate(encodeMessage('Candidate', sealed), candidateCtx({ sourceRole: undefined, originated: false })).verdict).to.equal('reject')
+    })
+
+    it('accepts a verified candidate a reader forwards (gossipsub relaying), and judges what it forwards like any other', () => {
+      expect(validateCandidate(encodeMessage('Candidate', sealed), candidateCtx({ sourceRole: 'reader', originated: false })).verdict).to.equal('accept')
+      const minority = { ...sealed, committeeRoster: sealed.committeeRoster.slice(0, 1) }
+      expect(validateCandidate(encodeMessage('Candidate', minority), candidateCtx({ sourceRole: 'reader', originated: false })).verdict).to.equal('reject')
     })
 
     it('rejects malformed SSZ, an unknown wire version, oversize messages and the wrong type', () => {

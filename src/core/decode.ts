@@ -23,12 +23,15 @@ export interface DecodedTx {
   nonce: bigint
 }
 
-export type DecodeOutcome = { ok: true, value: DecodedTx } | { ok: false, hash: string, reason: string }
+/** why a transaction did not decode, for callers that answer in their own words (ingestion: geth's) */
+export type DecodeFailure = 'empty' | 'malformed' | 'type-not-supported' | 'gas-cap' | 'chain-id' | 'signature'
+
+export type DecodeOutcome = { ok: true, value: DecodedTx } | { ok: false, hash: string, reason: string, code: DecodeFailure }
 
 export function decodeTransaction (raw: Uint8Array, common: Common, keccak: (b: Uint8Array) => Uint8Array): DecodeOutcome {
   const hash = bytesToHex(keccak(raw))
   if (raw.length === 0) {
-    return { ok: false, hash, reason: 'empty transaction bytes' }
+    return { ok: false, hash, code: 'empty', reason: 'empty transaction bytes' }
   }
   // ethereumjs throws inside the constructor for a gas limit over the EIP-7825 cap; read it first so
   // the reason says so
@@ -38,27 +41,29 @@ export function decodeTransaction (raw: Uint8Array, common: Common, keccak: (b: 
   } catch (err) {
     const message = (err as Error).message
     if (/7825|gas limit.*cap|exceeds.*maximum/i.test(message)) {
-      return { ok: false, hash, reason: `gas limit over the EIP-7825 cap of ${MAX_TX_GAS}` }
+      return { ok: false, hash, code: 'gas-cap', reason: `gas limit over the EIP-7825 cap of ${MAX_TX_GAS}` }
     }
     if (/chain ?id/i.test(message)) {
-      return { ok: false, hash, reason: `wrong chain id (this chain is ${common.chainId()})` }
+      return { ok: false, hash, code: 'chain-id', reason: `wrong chain id (this chain is ${common.chainId()})` }
     }
-    return { ok: false, hash, reason: `malformed transaction: ${message.split('\n')[0].slice(0, 200)}` }
+    // a type byte this fork has no transaction for (0x7f and below are EIP-2718 types; above, legacy RLP)
+    const code = raw[0] <= 0x7f && /unknown|not supported|not activated|EIP-\d+ not/i.test(message) ? 'type-not-supported' : 'malformed'
+    return { ok: false, hash, code, reason: `malformed transaction: ${message.split('\n')[0].slice(0, 200)}` }
   }
   if (tx.gasLimit > MAX_TX_GAS) {
-    return { ok: false, hash, reason: `gas limit ${tx.gasLimit} over the EIP-7825 cap of ${MAX_TX_GAS}` }
+    return { ok: false, hash, code: 'gas-cap', reason: `gas limit ${tx.gasLimit} over the EIP-7825 cap of ${MAX_TX_GAS}` }
   }
   if ('chainId' in tx && tx.chainId !== common.chainId()) {
-    return { ok: false, hash, reason: `wrong chain id ${tx.chainId} (this chain is ${common.chainId()})` }
+    return { ok: false, hash, code: 'chain-id', reason: `wrong chain id ${tx.chainId} (this chain is ${common.chainId()})` }
   }
   let sender: string
   try {
     if (!tx.isSigned() || !tx.verifySignature()) {
-      return { ok: false, hash, reason: 'invalid signature' }
+      return { ok: false, hash, code: 'signature', reason: 'invalid signature' }
     }
     sender = tx.getSenderAddress().toString()
   } catch (err) {
-    return { ok: false, hash, reason: `invalid signature: ${(err as Error).message.split('\n')[0]}` }
+    return { ok: false, hash, code: 'signature', reason: `invalid signature: ${(err as Error).message.split('\n')[0]}` }
   }
   return { ok: true, value: { raw, tx, hash, sender, nonce: tx.nonce } }
 }

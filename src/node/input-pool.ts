@@ -5,17 +5,27 @@
  * if the chain took another block at that height (a proposer that did not use the candidate), so a
  * sealed block that never makes it on chain does not take its transactions with it. A slot that is
  * abandoned releases them at once. Only a blob transaction whose sidecars are held is offered to a
- * slot.
+ * slot. Transactions a member's own gate let in (tx-gate.ts) are ordered by sender (sender-index.ts):
+ * one per sender and nonce (a replacement pays 10 % more), a future nonce kept aside until its gap
+ * fills, a sender's share bounded, and a full pool makes room by evicting its lowest-paying
+ * transaction, never by refusing a better one.
  *
  * Owns InputPool.
  */
 import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../core/index.ts'
 import { MAX_TRANSACTION_BYTES, MAX_TRANSACTIONS, toHex } from '../proto/index.ts'
+import { MAX_HELD_PER_SENDER, SenderIndex } from './sender-index.ts'
+import { feesOf, TxRefusal } from './tx-gate.ts'
 import type { BlobStore } from './blob-store.ts'
+import type { PoolTx } from './sender-index.ts'
+import type { GatedTx } from './tx-gate.ts'
+import type { DecodedTx } from '../core/index.ts'
 import type { AuctionBidValue, BundleValue } from '../proto/index.ts'
 
 export const MAX_POOL = 20_000
+/** a replacement (same sender and nonce) must raise both fees by this many percent (geth's PriceBump) */
+export const PRICE_BUMP_PERCENT = 10n
 const MAX_SPENT = 200_000
 /** sealed slots whose block the chain has not shown yet, at most; the oldest is released first */
 const MAX_AWAITING_CHAIN = 64
@@ -39,15 +49,119 @@ export class InputPool {
   /** sealed slot → its block and transactions, until the chain shows that height */
   readonly #awaiting = new Map<number, AwaitingChain>()
   readonly #awaitingHashes = new Set<string>()
+  readonly #senders = new SenderIndex()
+  /** what the sender index knows of each held transaction, by hash */
+  readonly #info = new Map<string, PoolTx>()
+  readonly #describe?: (raw: Uint8Array) => DecodedTx | undefined
+  readonly #onPromoted?: (raws: Uint8Array[]) => void
 
-  /** `blobs`: a blob transaction is offered to a slot only while its sidecars are held there */
-  constructor (options: { blobs?: BlobStore } = {}) {
+  /**
+   * `blobs`: a blob transaction is offered to a slot only while its sidecars are held there;
+   * `describe`: decodes a transaction (undefined if it does not), so relayed ones are indexed by sender;
+   * `onPromoted`: kept-aside transactions a relayed one let into the pool (this member took them in,
+   * so it relays them)
+   */
+  constructor (options: { blobs?: BlobStore, describe?(raw: Uint8Array): DecodedTx | undefined, onPromoted?(raws: Uint8Array[]): void } = {}) {
     this.#blobs = options.blobs
+    this.#describe = options.describe
+    this.#onPromoted = options.onPromoted
+  }
+
+  /**
+   * A transaction the gate let in: into the pool if its nonce is the sender's next (then any kept-aside
+   * successors with it), else kept aside. Returns what entered the pool (to relay), or throws a
+   * TxRefusal (known, an underpriced replacement, the sender's or the pool's bound).
+   */
+  admit (gated: GatedTx): Uint8Array[] {
+    const tx = poolTx(gated.decoded)
+    const hash = tx.hash
+    if (this.#pool.has(hash) || this.#spent.has(hash) || this.#awaitingHashes.has(hash) || this.#isReserved(hash) || this.#senders.queuedAt(tx.sender, tx.nonce)?.hash === hash) {
+      throw new TxRefusal('already-known', 'already known')
+    }
+    const held = this.#senders.heldAt(tx.sender, tx.nonce)
+    if (held != null) {
+      if (!this.#pool.has(held.hash)) {
+        throw new TxRefusal('replacement-underpriced', `replacement transaction underpriced: nonce ${tx.nonce} of ${tx.sender} is in a sealed or open slot already`)
+      }
+      this.#expectBump(held, tx)
+      this.#evict(held)
+    }
+    const next = this.#senders.next(tx.sender, gated.stateNonce)
+    if (tx.nonce > next) {
+      const queued = this.#senders.queuedAt(tx.sender, tx.nonce)
+      if (queued != null) { this.#expectBump(queued, tx) }
+      this.#senders.queue(tx)
+      return []
+    }
+    if (this.#senders.heldCount(tx.sender) >= MAX_HELD_PER_SENDER) {
+      throw new TxRefusal('account-limit', `account limit exceeded: ${tx.sender} has ${MAX_HELD_PER_SENDER} transactions in the pool`)
+    }
+    this.#makeRoom(tx)
+    this.#hold(tx)
+    return [tx.raw, ...this.#promote(tx)]
+  }
+
+  /** Kept-aside successors of `tx` whose gap has closed, moved into the pool; returns them. */
+  #promote (tx: PoolTx): Uint8Array[] {
+    const promoted: Uint8Array[] = []
+    for (let n = tx.nonce + 1n, i = 0; i < MAX_HELD_PER_SENDER && this.#pool.size < MAX_POOL; n++, i++) {
+      const successor = this.#senders.unqueue(tx.sender, n)
+      if (successor == null) { break }
+      this.#hold(successor)
+      promoted.push(successor.raw)
+    }
+    return promoted
+  }
+
+  /** Transactions kept aside for a nonce gap to fill. */
+  get queued (): number {
+    return this.#senders.queued
+  }
+
+  #expectBump (old: PoolTx, tx: PoolTx): void {
+    const bumped = (v: bigint): bigint => v * (100n + PRICE_BUMP_PERCENT) / 100n
+    if (tx.tip < bumped(old.tip) || tx.feeCap < bumped(old.feeCap)) {
+      throw new TxRefusal('replacement-underpriced', `replacement transaction underpriced: nonce ${tx.nonce} of ${tx.sender} needs fees ${PRICE_BUMP_PERCENT} % above the held one's (tip ${old.tip}, fee cap ${old.feeCap})`)
+    }
+  }
+
+  /** A full pool evicts its lowest-paying transaction for a better one, or refuses this one. */
+  #makeRoom (tx: PoolTx): void {
+    if (this.#pool.size < MAX_POOL) { return }
+    let lowest: PoolTx | undefined
+    for (const hash of this.#pool.keys()) {
+      const info = this.#info.get(hash)
+      if (info != null && (lowest == null || info.tip < lowest.tip)) { lowest = info }
+    }
+    if (lowest == null || lowest.tip >= tx.tip) {
+      throw new TxRefusal('pool-full', `transaction underpriced: the pool is full (${MAX_POOL}) and its lowest tip is ${lowest?.tip ?? 'unknown'}`)
+    }
+    this.#evict(lowest)
+  }
+
+  #hold (tx: PoolTx): void {
+    this.#pool.set(tx.hash, tx.raw)
+    this.#info.set(tx.hash, tx)
+    this.#senders.hold(tx)
+  }
+
+  #evict (tx: PoolTx): void {
+    this.#pool.delete(tx.hash)
+    this.#forget(tx.hash)
+  }
+
+  /** The transaction left the pool for good (spent, dropped, evicted): its sender's nonce is free. */
+  #forget (hash: string): void {
+    const info = this.#info.get(hash)
+    if (info == null) { return }
+    this.#info.delete(hash)
+    this.#senders.drop(info)
   }
 
   /** Adds transactions; returns the hashes of the new ones. */
   addTransactions (txs: Uint8Array[]): string[] {
     const added: string[] = []
+    const promoted: Uint8Array[] = []
     for (const raw of txs) {
       if (raw.length === 0 || raw.length > MAX_TRANSACTION_BYTES || this.#pool.size >= MAX_POOL) {
         continue
@@ -55,9 +169,17 @@ export class InputPool {
       const hash = toHex(keccak256(raw))
       if (!this.#pool.has(hash) && !this.#spent.has(hash) && !this.#awaitingHashes.has(hash) && !this.#isReserved(hash)) {
         this.#pool.set(hash, raw)
+        const d = this.#info.has(hash) ? undefined : this.#describe?.(raw)
+        if (d != null) {
+          const tx = poolTx(d)
+          this.#info.set(hash, tx)
+          this.#senders.hold(tx)
+          promoted.push(...this.#promote(tx))
+        }
         added.push(hash)
       }
     }
+    if (promoted.length > 0) { this.#onPromoted?.(promoted) }
     return added
   }
 
@@ -112,11 +234,14 @@ export class InputPool {
    */
   settle (slot: number, body: Uint8Array[] = [], block?: { number: number, hash: string }): void {
     const txs = new Map<string, Uint8Array>()
+    const inBody = new Set<string>()
     for (const raw of body) {
       const hash = toHex(keccak256(raw))
+      inBody.add(hash)
       this.#pool.delete(hash)
       if (block == null) {
         this.#spent.set(hash, true)
+        this.#forget(hash)
       } else {
         txs.set(hash, raw)
         this.#awaitingHashes.add(hash)
@@ -128,6 +253,10 @@ export class InputPool {
         const oldest = Math.min(...this.#awaiting.keys())
         this.#resolve(oldest, false)
       }
+    }
+    // what the slot reserved and its block left out could not run: gone with the slot
+    for (const h of this.#reserved.get(slot) ?? []) {
+      if (!inBody.has(h)) { this.#forget(h) }
     }
     this.#reserved.delete(slot)
     this.#bids.delete(slot)
@@ -158,7 +287,10 @@ export class InputPool {
     this.#awaiting.delete(slot)
     for (const h of a.txs.keys()) { this.#awaitingHashes.delete(h) }
     if (onChain) {
-      for (const h of a.txs.keys()) { this.#spent.set(h, true) }
+      for (const h of a.txs.keys()) {
+        this.#spent.set(h, true)
+        this.#forget(h)
+      }
     } else {
       this.addTransactions([...a.txs.values()])
     }
@@ -187,4 +319,9 @@ export class InputPool {
     }
     return false
   }
+}
+
+function poolTx (d: DecodedTx): PoolTx {
+  const { tip, feeCap } = feesOf(d)
+  return { hash: d.hash.replace(/^0x/, ''), raw: d.raw, sender: d.sender, nonce: d.nonce, tip, feeCap }
 }

@@ -40,13 +40,21 @@ export function decodeFor<K extends MessageKindName> (bytes: Uint8Array, kinds: 
 export interface CandidateTopicContext extends PinnedCommittee {
   /** role of the peer that forwarded the message (from the admission registry) */
   sourceRole: Role | undefined
+  /**
+   * whether that peer signed the message itself (gossipsub's `from` is the forwarder): a reader
+   * relaying a member's candidate is gossipsub working, a reader originating one is not
+   */
+  originated: boolean
   /** the signing root of the candidate already kept for this slot, if any */
   keptRoot(slot: number): Uint8Array | undefined
 }
 
-/** Public `candidates` topic: only members relay, only candidates that pass `verify`. */
+/**
+ * Public `candidates` topic: only members originate, anyone admitted may forward (so a reader in the
+ * mesh is never penalised for gossipsub's own relaying), and only candidates that pass `verify` go on.
+ */
 export function validateCandidate (bytes: Uint8Array, ctx: CandidateTopicContext): ValidationResult<CandidateValue> {
-  if (ctx.sourceRole !== 'member') {
+  if (ctx.sourceRole == null || (ctx.originated && ctx.sourceRole !== 'member')) {
     return reject(`a ${ctx.sourceRole ?? 'unadmitted peer'} may not publish candidates`)
   }
   const decoded = decodeFor(bytes, ['Candidate'] as const)

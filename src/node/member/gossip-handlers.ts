@@ -93,6 +93,7 @@ export function installGossip (o: GossipOptions): void {
     roster: config.roster,
     domainId,
     sourceRole: o.publicPlane.registry.roleOf(source),
+    originated: msg.type === 'signed' && msg.from.equals(source),
     keptRoot: slot => o.candidates.keptRoot(slot)
   })), candidate => { void o.candidates.adopt(candidate) })
 }

@@ -30,6 +30,7 @@ import { NodeMetrics } from '../metrics.ts'
 import { SigningLog } from '../signing-log.ts'
 import { NodeStore } from '../store.ts'
 import { chainRulesFor } from './chain-rules.ts'
+import { describeTx, gateState } from './gate-state.ts'
 import { environmentCheck } from './environment-check.ts'
 import { EvidenceBook } from './evidence-book.ts'
 import { installGossip } from './gossip-handlers.ts'
@@ -101,7 +102,11 @@ export class MemberNode extends EventTarget {
   readonly metrics = new NodeMetrics()
   /** the sidecars of the blob transactions this member took in or was relayed */
   readonly blobs = new BlobStore()
-  readonly pool = new InputPool({ blobs: this.blobs })
+  readonly pool = new InputPool({
+    blobs: this.blobs,
+    describe: raw => describeTx(raw, this.rules),
+    onPromoted: raws => { this.#upstream.relay(raws) }
+  })
   readonly topics: GossipTopicNames
   readonly log: Logger
   readonly slots = new SlotTable()
@@ -155,7 +160,9 @@ export class MemberNode extends EventTarget {
       rules: () => this.rules,
       publishPool: async bytes => { await this.privatePlane.pubsub.publish(this.topics.pool, bytes) },
       head: () => this.#trigger?.head,
-      clock: () => this.beacon.clock
+      state: async head => gateState(await this.#parents.get(head.hash)),
+      clock: () => this.beacon.clock,
+      onRefused: code => { this.metrics.ingestionRefusals.inc({ code }) }
     })
   }
 
@@ -358,8 +365,11 @@ export class MemberNode extends EventTarget {
     }
   }
 
-  /** Adds transactions to the pool and relays the new ones (batched every few ms) to the other members. */
-  submitTransactions (txs: Uint8Array[]): string[] {
+  /**
+   * Gates transactions into the pool and relays those let in (batched every few ms) to the other
+   * members: per transaction its hash or why it was refused.
+   */
+  async submitTransactions (txs: Uint8Array[]): Promise<Array<string | Error>> {
     return this.#upstream.submitRaw(txs)
   }
 

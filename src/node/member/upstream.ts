@@ -1,17 +1,19 @@
 /**
  * What flows into a member from upstream: transactions and auction bids from its ingestion endpoint
  * (predecoded on arrival, so the slot's simulation finds them decoded and sender recovery leaves the
- * critical path), into the pool and relayed to the other members; blob transactions taken apart
+ * critical path), through the transaction gate (tx-gate.ts: nothing that could not run in the next
+ * block gets further) into the pool and relayed to the other members; blob transactions taken apart
  * into their canonical form and their KZG-checked sidecars, which are kept (BlobStore) and relayed
  * with them; and the one translation the endpoint needs, a Flashbots-style target block number into
  * the beacon slot that builds it.
  *
  * Owns Upstream.
  */
-import { rulesAt, takeTransaction, txDecoder } from '../../core/index.ts'
+import { rulesAt, txDecoder } from '../../core/index.ts'
 import { encodeMessage } from '../../proto/index.ts'
 import { serveIngestion } from '../ingestion.ts'
 import { KzgChecker } from '../kzg-checker.ts'
+import { TxGate, TxRefusal } from '../tx-gate.ts'
 import { TxRelay } from './relay.ts'
 import type { SlotClock } from '../../beacon/index.ts'
 import type { RpcBlock } from '../../chain/index.ts'
@@ -20,6 +22,7 @@ import type { AuctionBidValue, BlobSidecarValue } from '../../proto/index.ts'
 import type { BlobStore } from '../blob-store.ts'
 import type { InputPool } from '../input-pool.ts'
 import type { Logger } from '../log.ts'
+import type { GateState } from '../tx-gate.ts'
 import type { Server } from 'node:http'
 
 export interface UpstreamOptions {
@@ -32,17 +35,23 @@ export interface UpstreamOptions {
   publishPool(bytes: Uint8Array): Promise<void>
   /** the chain's head as the member last saw it */
   head(): RpcBlock | undefined
+  /** the head's verified state, for the gate's nonce and balance checks */
+  state(head: RpcBlock): Promise<GateState>
   clock(): SlotClock
+  /** a transaction was refused at the gate (for the refusal counter) */
+  onRefused?(code: TxRefusal['code']): void
 }
 
 export class Upstream {
   readonly #o: UpstreamOptions
   readonly #relay: TxRelay
   readonly #kzg = new KzgChecker()
+  readonly #gate: TxGate
   #server?: Server
 
   constructor (options: UpstreamOptions) {
     this.#o = options
+    this.#gate = new TxGate({ rules: options.rules, head: options.head, state: options.state })
     this.#relay = new TxRelay({ publish: async txs => { await options.publishPool(encodeMessage('PoolTransactions', { txs, sidecars: [] })) } })
   }
 
@@ -67,35 +76,59 @@ export class Upstream {
   }
 
   /**
-   * Adds transactions to the pool and relays the new ones to the other members: batched every few
-   * ms, but a blob transaction at once, in a message of its own with its sidecars.
+   * Gates transactions and adds those let through to the pool (a future nonce is kept aside), relaying
+   * what entered it: batched every few ms, but a blob transaction at once, in a message of its own with
+   * its sidecars. One outcome per transaction, in order: its hash, or the TxRefusal.
    */
-  submitTransactions (taken: TakenTransaction[]): string[] {
-    const txs = taken.map(t => t.canonical)
-    this.predecode(txs)
-    for (const t of taken) { this.#o.blobs.add(t.sidecars) }
-    const added = this.#o.pool.addTransactions(txs)
-    if (added.length > 0) {
-      this.#relay.push(taken.filter(t => t.sidecars.length === 0).map(t => t.canonical))
-      for (const t of taken.filter(t => t.sidecars.length > 0)) { this.#publishSidecars([t.canonical], t.sidecars) }
-    }
-    return added
-  }
-
-  /**
-   * Raw transactions from a caller in the same process: each taken as ingestion would, but on the
-   * caller's thread; refused ones logged and left out.
-   */
-  submitRaw (txs: Uint8Array[]): string[] {
-    const taken: TakenTransaction[] = []
-    for (const raw of txs) {
+  async submitTransactions (taken: TakenTransaction[]): Promise<Array<string | TxRefusal>> {
+    const gated = await this.#gate.admit(taken.map(t => t.canonical))
+    const out: Array<string | TxRefusal> = []
+    const relay: Uint8Array[] = []
+    for (const [i, g] of gated.entries()) {
+      if (g instanceof TxRefusal) {
+        this.#o.onRefused?.(g.code)
+        out.push(g)
+        continue
+      }
       try {
-        taken.push(takeTransaction(raw, this.#rulesNow()))
+        const added = this.#o.pool.admit(g)
+        const t = taken[i]
+        if (t.sidecars.length > 0) {
+          this.#o.blobs.add(t.sidecars)
+          if (added.length > 0) { this.#publishSidecars([t.canonical], t.sidecars) }
+          relay.push(...added.slice(1))
+        } else {
+          relay.push(...added)
+        }
+        out.push(g.decoded.hash)
       } catch (err) {
-        this.#o.log.warn('transaction-refused', { message: (err as Error).message })
+        if (!(err instanceof TxRefusal)) { throw err }
+        this.#o.onRefused?.(err.code)
+        out.push(err)
       }
     }
-    return this.submitTransactions(taken)
+    if (relay.length > 0) { this.#relay.push(relay) }
+    return out
+  }
+
+  /** Relays transactions this member took in and its pool let in later (a nonce gap closed). */
+  relay (txs: Uint8Array[]): void {
+    this.#relay.push(txs)
+  }
+
+  /** Raw transactions from a caller in the same process, taken and gated as ingestion would. */
+  async submitRaw (txs: Uint8Array[]): Promise<Array<string | Error>> {
+    const taken: Array<TakenTransaction | Error> = []
+    for (const raw of txs) {
+      try {
+        taken.push(await this.take(raw))
+      } catch (err) {
+        taken.push(err as Error)
+      }
+    }
+    const ok = taken.filter((t): t is TakenTransaction => !(t instanceof Error))
+    const outcomes = await this.submitTransactions(ok)
+    return taken.map(t => t instanceof Error ? t : outcomes.shift() as string | TxRefusal)
   }
 
   addBid (bid: AuctionBidValue, sidecars: BlobSidecarValue[] = []): void {
@@ -125,9 +158,10 @@ export class Upstream {
   async serve (port: number): Promise<number> {
     const served = await serveIngestion({
       take: async raw => this.take(raw),
-      transactions: txs => this.submitTransactions(txs),
+      transactions: async txs => this.submitTransactions(txs),
       bid: (bid, sidecars) => { this.addBid(bid, sidecars) },
-      slotOfBlock: n => this.slotOfBlock(n)
+      slotOfBlock: n => this.slotOfBlock(n),
+      currentSlot: () => this.#o.clock().current()
     }, port)
     this.#server = served.server
     return served.port

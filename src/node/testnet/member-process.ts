@@ -8,6 +8,15 @@ import type { ChildProcess } from 'node:child_process'
 import type { WriteStream } from 'node:fs'
 
 /** The CLI entry next to this module: src/cli/bin.ts from source, dist/src/cli/bin.js when built. */
+/**
+ * V8 flags a member runs with (bin.ts's shebang carries the same). Node 24 on a large machine sizes
+ * the young generation's semi-spaces far above what a member's allocation rate needs, and the heap
+ * grows with it: measured in a 4-member, 1-s-slot testnet over 200 slots, member RSS 650-695 MB by
+ * default, 262-294 MB with 8 MB semi-spaces (heap committed 400-490 MB → 130-146 MB); BENCHMARKS.md
+ * `soak` has the long run.
+ */
+export const MEMBER_NODE_FLAGS = ['--max-semi-space-size=8']
+
 export const CLI_ENTRY = fileURLToPath(new URL(`../../cli/bin${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
 export interface ReadyLine {
@@ -55,7 +64,7 @@ export class MemberProcess {
   /** Starts the process and resolves once it prints its ready line. */
   async start (timeoutMs = 60_000): Promise<ReadyLine> {
     this.#log = createWriteStream(this.logPath, { flags: 'a' })
-    const child = spawn(process.execPath, [this.entry, 'node', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...MEMBER_NODE_FLAGS, this.entry, 'node', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.#child = child
     createInterface({ input: child.stderr }).on('line', line => {
       this.#log?.write(line + '\n')
