@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { useNativeSszHasher } from '../src/proto/index.ts'
 import { dialBench } from './dial.ts'
 import { fanoutBench } from './fanout.ts'
+import { ingestBench } from './ingest.ts'
 import { quoteBench } from './quote.ts'
 import { simBench } from './sim.ts'
 import { slotBench } from './slot.ts'
@@ -19,7 +20,8 @@ const SECTIONS: Record<string, () => Promise<BenchSection>> = {
   sim: simBench,
   dial: dialBench,
   fanout: fanoutBench,
-  slot: slotBench
+  slot: slotBench,
+  ingest: ingestBench
 }
 
 const { values } = parseArgs({

@@ -1,6 +1,6 @@
-import { expect } from 'aegir/chai'
 import { createLegacyTx } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
+import { expect } from 'aegir/chai'
 import { ProvenParentCache } from '../src/chain/index.ts'
 import { makeCommon } from '../src/core/index.ts'
 import { InputPool, TxGate, TxRefusal } from '../src/node/index.ts'

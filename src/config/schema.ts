@@ -62,7 +62,17 @@ export const TuningSchema = z.strictObject({
    */
   payloadAttributesWaitMs: z.int().min(0).max(60_000).default(2000),
   /** ms between roster announcements */
-  rosterAnnounceMs: z.int().min(500).max(3_600_000).default(10_000)
+  rosterAnnounceMs: z.int().min(500).max(3_600_000).default(10_000),
+  /**
+   * inbound connections that have not finished admission, per remote host (an IPv4 address or an
+   * IPv6 /64) and in all, per plane; at the total, the host holding the most loses its oldest one
+   */
+  maxPendingPerHost: z.int().min(1).max(10_000).default(4),
+  maxPendingTotal: z.int().min(1).max(100_000).default(64),
+  /** ms each early stage of an inbound handshake (multistream, nonce, Noise, evidence) may take */
+  handshakeStageTimeoutMs: z.int().min(100).max(60_000).default(2000),
+  /** inbound connections accepted per second per remote host */
+  inboundConnectionsPerSecond: z.int().min(1).max(100_000).default(5)
 })
 
 const TCB = ['UpToDate', 'SWHardeningNeeded', 'ConfigurationNeeded', 'ConfigurationAndSWHardeningNeeded', 'OutOfDate', 'OutOfDateConfigurationNeeded'] as const

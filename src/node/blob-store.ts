@@ -37,7 +37,13 @@ export class BlobStore {
   /** Why these transactions cannot go into a block this member can serve the blobs of; undefined if they can. */
   missing (txs: Uint8Array[]): string | undefined {
     for (const raw of txs) {
-      const absent = blobVersionedHashes(raw).find(h => !this.has(h))
+      let hashes: Uint8Array[]
+      try {
+        hashes = blobVersionedHashes(raw)
+      } catch {
+        continue // malformed: no block takes it (the simulation says why), so no blob of it is needed
+      }
+      const absent = hashes.find(h => !this.has(h))
       if (absent != null) {
         return `no sidecar held for blob 0x${toHex(absent)}: a blob transaction enters in its network form (eth_sendRawTransaction or eth_sendBundle at a member)`
       }

@@ -38,7 +38,8 @@ export interface IngestionHandlers {
   /** the slot now, for the bid horizon (no horizon without it) */
   currentSlot?(): number
   /** `sidecars`: those of the bundle's blob transactions */
-  bid(bid: AuctionBidValue, sidecars: BlobSidecarValue[]): void
+  /** takes a bid; rejects with the refusal (an error with `rpcCode`) if one of its transactions is refused */
+  bid(bid: AuctionBidValue, sidecars: BlobSidecarValue[]): void | Promise<void>
   /** the slot that builds block `blockNumber` if none is missed; throws with the reason if none can */
   slotOfBlock(blockNumber: number): number
 }
@@ -147,12 +148,12 @@ export async function serveIngestion (handlers: IngestionHandlers, port: number,
       }
       case 'eth_sendBundle': {
         const { slot, bundle, sidecars } = await bundleParam(params[0], handlers)
-        handlers.bid({ slot, bundle, winner: false }, sidecars)
+        await handlers.bid({ slot, bundle, winner: false }, sidecars)
         return { bundleHash: `0x${toHex(keccak256(Buffer.concat(bundle.txs)))}` }
       }
       case 'atelier_setAuctionWinner': {
         const { slot, bundle, sidecars } = await bundleParam(params[0], handlers)
-        handlers.bid({ slot, bundle, winner: true }, sidecars)
+        await handlers.bid({ slot, bundle, winner: true }, sidecars)
         return true
       }
       default:

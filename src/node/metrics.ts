@@ -24,6 +24,7 @@ export class NodeMetrics {
   readonly payloadAttributesRefusals = new Counter({ name: 'atelier_payload_attributes_refusals_total', help: 'slots refused because the leader\'s environment departs from this member\'s beacon node (or it never announced the slot), by code', labelNames: ['code'], registers: [this.registry] })
   readonly parentStateOpened = new Counter({ name: 'atelier_parent_state_opened_total', help: 'parent states opened, by path: warm (from this member\'s own simulation of that block) or proofs (from the chain RPC)', labelNames: ['path'], registers: [this.registry] })
   readonly parentStateRefusals = new Counter({ name: 'atelier_parent_state_refusals_total', help: 'slots refused because the chain RPC\'s parent state did not verify, by code', labelNames: ['code'], registers: [this.registry] })
+  readonly connectionRefusals = new Counter({ name: 'atelier_connection_refusals_total', help: 'inbound connections refused or dropped before admission, by plane and reason (rate-limit, pending-per-host, pending-evicted, handshake-timeout)', labelNames: ['plane', 'reason'], registers: [this.registry] })
   readonly ingestionRefusals = new Counter({ name: 'atelier_ingestion_refusals_total', help: 'transactions refused at the ingestion gate, by reason code', labelNames: ['code'], registers: [this.registry] })
   readonly hints = new Counter({ name: 'atelier_hints_total', help: 'hints received over the hint stream', labelNames: ['result'], registers: [this.registry] })
 

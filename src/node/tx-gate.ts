@@ -22,7 +22,7 @@ export type TxRefusalCode =
   | 'oversized' | 'malformed' | 'type-not-supported' | 'chain-id' | 'signature' | 'gas-cap' | 'intrinsic-gas'
   | 'block-gas-limit' | 'tip-above-fee-cap' | 'fee-cap-too-low' | 'blob-fee-cap-too-low' | 'nonce-too-low'
   | 'insufficient-funds' | 'already-known' | 'replacement-underpriced' | 'account-limit' | 'pool-full'
-  | 'no-head' | 'state-unavailable'
+  | 'no-head' | 'state-unavailable' | 'busy'
 
 /** A refused transaction: `code` for metrics and logs, the message as geth words it. */
 export class TxRefusal extends Error {

@@ -17,6 +17,12 @@
  * quotes may be pending. Any failure aborts the connection inside the upgrade: identify, yamux and
  * gossipsub never see an unadmitted peer. The remote hears only a generic refusal; the local log gets the
  * precise reason code.
+ *
+ * Inbound, every wait on the remote (the nonce, Noise, its evidence, its verdict) has its own deadline,
+ * well under the upgrade timeout, so that a remote stalling before admission holds its pre-admission
+ * slot (pre-admission.ts) for seconds, not for the whole upgrade. Our own work (verifying, quoting) is
+ * outside those deadlines. Outbound dials get none: they are ours, bounded by libp2p's dial timeout, and
+ * their waits include the remote's quote, which a busy quote provider may delay.
  */
 import { randomBytes } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -45,6 +51,19 @@ export interface HandshakeEvent {
   message?: string
 }
 
+/**
+ * What the inbound side of the handshake reports about the transport's raw connection (the one the
+ * encrypter is handed), for pre-admission's bookkeeping; PreAdmission implements it.
+ */
+export interface InboundHandshakeWatch {
+  /** multistream-select chose this encrypter: the stage deadlines take over */
+  started(connection: MessageStream): void
+  /** the remote was admitted (recorded in the registry) */
+  admitted(connection: MessageStream): void
+  /** a stage ran past its deadline; the connection is being aborted */
+  timedOut(connection: MessageStream, stage: string): void
+}
+
 export interface AttestedNoiseInit {
   policy: AdmissionPolicy
   evidence: EvidenceSource
@@ -53,7 +72,13 @@ export interface AttestedNoiseInit {
   now?(): number
   /** every handshake outcome, once: for logs and metrics */
   onHandshake?(event: HandshakeEvent): void
+  /** inbound only: the deadline of each wait on the remote (none when unset) */
+  stageTimeoutMs?: number
+  inbound?: InboundHandshakeWatch
 }
+
+/** Runs one wait on the remote under the stage deadline (inbound), or as it is (outbound). */
+type Stage = <T>(what: string, fn: (options: AbortOptions) => Promise<T>) => Promise<T>
 
 const OUTCOME: Partial<Record<AttestedHandshakeError['code'], HandshakeEvent['outcome']>> = {
   'admission-rejected': 'rejected',
@@ -82,10 +107,14 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
   }
 
   async #handshake (connection: MessageStream, initiator: boolean, options?: SecureConnectionOptions): Promise<SecuredConnection<NoiseExtensions>> {
+    if (!initiator) {
+      this.#init.inbound?.started(connection)
+    }
+    const stage = this.#stages(connection, initiator, options)
     const myNonce = new Uint8Array(randomBytes(NONCE_BYTES))
     let remoteNonce: Uint8Array
     try {
-      remoteNonce = await exchangeNonces(connection, myNonce, options)
+      remoteNonce = await stage('nonce', async o => exchangeNonces(connection, myNonce, o))
     } catch (err) {
       const e = err instanceof AttestedHandshakeError ? err : new AttestedHandshakeError('handshake-junk', `sending nonce: ${(err as Error).message}`, undefined, { cause: err })
       this.#init.onHandshake?.({ direction: initiator ? 'outbound' : 'inbound', outcome: 'failed', reason: e.code, message: e.message })
@@ -97,23 +126,59 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
     const expected = initiator ? options?.remotePeer?.publicKey : undefined
     const early = expected != null ? this.#evidence(publicKeyToProtobuf(expected), remoteNonce) : undefined
     early?.catch(() => {})
-    const secured = initiator
-      ? await this.#noise.secureOutbound(connection, options)
-      : await this.#noise.secureInbound(connection, options)
-    return this.#attest(secured, initiator, myNonce, remoteNonce, early, options)
+    let secured: SecuredConnection<NoiseExtensions>
+    try {
+      secured = initiator
+        ? await this.#noise.secureOutbound(connection, options)
+        : await stage('noise', async o => this.#noise.secureInbound(connection, { ...options, ...o }))
+    } catch (err) {
+      // Noise's own failures keep their error; only a stage deadline becomes a handshake outcome here
+      if (err instanceof AttestedHandshakeError) {
+        this.#init.onHandshake?.({ direction: initiator ? 'outbound' : 'inbound', outcome: 'failed', reason: err.code, message: err.message })
+        connection.abort(err)
+      }
+      throw err
+    }
+    return this.#attest(secured, connection, initiator, myNonce, remoteNonce, early, stage, options)
+  }
+
+  #stages (connection: MessageStream, initiator: boolean, options?: AbortOptions): Stage {
+    const ms = this.#init.stageTimeoutMs
+    if (initiator || ms == null) {
+      return async (_what, fn) => fn({ signal: options?.signal })
+    }
+    return async (what, fn) => {
+      const deadline = new AbortController()
+      const timer = setTimeout(() => { deadline.abort(new DOMException(`${what}: no answer within ${ms} ms`, 'TimeoutError')) }, ms)
+      const signal = options?.signal != null ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal
+      try {
+        return await fn({ signal })
+      } catch (err) {
+        // the upgrade's own timeout counts too (it may be set shorter); a shutdown does not
+        const upgradeTimedOut = (options?.signal?.reason as Error | undefined)?.name === 'TimeoutError'
+        if (!deadline.signal.aborted && !upgradeTimedOut) {
+          throw err
+        }
+        this.#init.inbound?.timedOut(connection, what)
+        const message = deadline.signal.aborted ? `${what}: no answer within ${ms} ms` : `${what}: upgrade timed out`
+        throw new AttestedHandshakeError('handshake-timeout', message, undefined, { cause: err })
+      } finally {
+        clearTimeout(timer)
+      }
+    }
   }
 
   async #evidence (remoteKey: Uint8Array, remoteNonce: Uint8Array): Promise<Uint8Array> {
     return encodeEvidence(await this.#init.evidence.evidence(attestationReportData(this.#myKey, remoteKey, remoteNonce)))
   }
 
-  async #attest (secured: SecuredConnection<NoiseExtensions>, initiator: boolean, myNonce: Uint8Array, remoteNonce: Uint8Array,
-    early: Promise<Uint8Array> | undefined, options?: AbortOptions): Promise<SecuredConnection<NoiseExtensions>> {
+  async #attest (secured: SecuredConnection<NoiseExtensions>, raw: MessageStream, initiator: boolean, myNonce: Uint8Array, remoteNonce: Uint8Array,
+    early: Promise<Uint8Array> | undefined, stage: Stage, options?: AbortOptions): Promise<SecuredConnection<NoiseExtensions>> {
     const direction = initiator ? 'outbound' : 'inbound'
     const remotePeer = secured.remotePeer
     const lp = lpStream(secured.connection, { maxDataLength: MAX_FRAME_BYTES })
     const opts = { signal: options?.signal }
-    const read = async (what: string): Promise<Uint8Array> => readFrame(lp, what, options)
+    const read = async (what: string): Promise<Uint8Array> => stage(what, async o => readFrame(lp, what, o))
     if (remotePeer.publicKey == null) {
       secured.connection.abort(new Error('remote peer id carries no public key'))
       throw new AttestedHandshakeError('handshake-junk', 'remote peer id carries no public key')
@@ -135,6 +200,9 @@ class AttestedNoise implements ConnectionEncrypter<NoiseExtensions> {
         this.#expectAccepted(decodeVerdict(await read('verdict')))
       }
       this.#init.registry.record(admission)
+      if (!initiator) {
+        this.#init.inbound?.admitted(raw)
+      }
       this.#init.onHandshake?.({ direction, remotePeer: remotePeer.toString(), outcome: 'admitted', role: admission.role })
       return { ...secured, connection: lp.unwrap() }
     } catch (err) {

@@ -7,9 +7,9 @@
  * candidate's body commits to the versioned hashes, so the asker checks it by KZG (core's
  * `blobsBundleMismatch`) against a candidate it verified.
  */
-import { lpStream } from '@libp2p/utils'
-import { decodeSsz, MAX_MESSAGE_BYTES, ssz, toHex } from '../proto/index.ts'
+import { decodeSsz, ssz, toHex } from '../proto/index.ts'
 import { decodeVerdict, encodeVerdict } from './frames.ts'
+import { messageStream } from './message-stream.ts'
 import type { Plane } from './plane.ts'
 import type { BlobsBundleValue } from '../proto/index.ts'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
@@ -24,7 +24,7 @@ export interface BlobSource {
 /** Serves blob bundles from `source`: members and readers only. */
 export async function serveBlobs (plane: Plane, source: BlobSource): Promise<void> {
   await plane.node.handle(BLOBS_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+    const lp = messageStream(stream)
     try {
       const role = plane.registry.roleOf(connection.remotePeer)
       if (role !== 'member' && role !== 'reader') {
@@ -54,7 +54,7 @@ export class BlobsUnavailableError extends Error {
 export async function requestBlobs (plane: Plane, peer: PeerId, versionedHashes: Uint8Array[]): Promise<BlobsBundleValue> {
   const signal = AbortSignal.timeout(STREAM_TIMEOUT_MS)
   const stream = await plane.node.dialProtocol(peer, BLOBS_PROTOCOL, { signal })
-  const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+  const lp = messageStream(stream)
   try {
     await lp.write(ssz.BlobsRequest.serialize({ versionedHashes }), { signal })
     const verdict = decodeVerdict((await lp.read({ signal })).subarray())

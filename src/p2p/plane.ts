@@ -2,6 +2,7 @@
  * One libp2p node ("plane"): TCP + attested Noise + yamux + identify + gossipsub restricted to the
  * plane's topics. A member runs two (private and public), each with its own port and peer id; readers
  * and co-builders run one client plane. Peers from the bootstrap list are redialled with backoff.
+ * Inbound connections are held to pre-admission limits until the attested handshake admits them.
  */
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub'
@@ -12,8 +13,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { AdmissionRegistry } from './admission-registry.ts'
 import { attestedNoise } from './attested-noise.ts'
+import { PreAdmission } from './pre-admission.ts'
 import type { HandshakeEvent } from './attested-noise.ts'
 import type { EvidenceSource } from './evidence-source.ts'
+import type { RefusalEvent } from './pre-admission.ts'
 import type { AdmissionPolicy } from '../enclave/index.ts'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
@@ -39,11 +42,43 @@ export interface PlaneOptions {
   upgradeTimeoutMs?: number
   /** libp2p's own metrics go here (one registry per plane: both planes register the same names) */
   metricsRegistry?: Registry
-  /** inbound connections accepted per second per remote host (libp2p's default: 5) */
+  /**
+   * inbound connections accepted per second per remote host (default DEFAULT_ACCEPTS_PER_SECOND, 5,
+   * libp2p's own default); enforced by pre-admission, whose refusals are reported, not by libp2p
+   */
   inboundConnectionThreshold?: number
+  /** inbound connections from one host awaiting admission (default DEFAULT_MAX_PENDING_PER_HOST, 4) */
+  maxPendingPerHost?: number
+  /**
+   * inbound connections awaiting admission in all (default DEFAULT_MAX_PENDING_TOTAL, 64); at the cap
+   * the oldest pending connection of the host holding the most is aborted to make room
+   */
+  maxPendingTotal?: number
+  /**
+   * deadline of each inbound handshake stage: multistream-select, then every read of the attested
+   * handshake (default DEFAULT_HANDSHAKE_STAGE_TIMEOUT_MS, 2000); keep it well under upgradeTimeoutMs
+   */
+  handshakeStageTimeoutMs?: number
+  /**
+   * Every inbound connection refused or cut off before admission, once each, with `reason`:
+   * `rate-limit` (over inboundConnectionThreshold), `pending-per-host` (over maxPendingPerHost),
+   * `pending-evicted` (aborted to make room at maxPendingTotal) or `handshake-timeout` (a stage past
+   * handshakeStageTimeoutMs), and `host` (IPv4 address or IPv6 /64). Count every event (e.g.
+   * `atelier_connection_refusals_total{plane,reason}`); log only those with `logNow` — the first of
+   * their host in each 10 s — adding `suppressed`, that host's refusals left unlogged since its last
+   * logged one.
+   */
+  onRefusal?(event: RefusalEvent): void
   onHandshake?(event: HandshakeEvent): void
   now?(): number
 }
+
+/**
+ * libp2p's own cap on inbound connections in upgrade sits this far above ours: it also counts admitted
+ * connections still negotiating their muxer and refused or evicted ones still unwinding, and it must
+ * never be the limit that binds (it refuses every newcomer alike, and silently).
+ */
+const LIBP2P_PENDING_HEADROOM = 64
 
 export interface PlaneServices {
   identify: Identify
@@ -67,17 +102,26 @@ export class Plane {
   readonly name: string
   readonly node: Libp2p<PlaneServices>
   readonly registry: AdmissionRegistry
+  readonly preAdmission: PreAdmission
   readonly #bootstrap = new Map<string, { addr: Multiaddr, attempt: number, timer?: NodeJS.Timeout }>()
   #stopped = false
 
-  private constructor (name: string, node: Libp2p<PlaneServices>, registry: AdmissionRegistry) {
+  private constructor (name: string, node: Libp2p<PlaneServices>, registry: AdmissionRegistry, preAdmission: PreAdmission) {
     this.name = name
     this.node = node
     this.registry = registry
+    this.preAdmission = preAdmission
   }
 
   static async create (o: PlaneOptions): Promise<Plane> {
     const registry = new AdmissionRegistry(o.now)
+    const preAdmission = new PreAdmission({
+      maxPendingPerHost: o.maxPendingPerHost,
+      maxPendingTotal: o.maxPendingTotal,
+      acceptsPerSecond: o.inboundConnectionThreshold,
+      stageTimeoutMs: o.handshakeStageTimeoutMs,
+      onRefusal: o.onRefusal
+    })
     const topicScore = {
       topicWeight: 1,
       timeInMeshWeight: 0,
@@ -102,13 +146,25 @@ export class Plane {
       privateKey: o.privateKey,
       addresses: { listen: o.listen, ...announcing(o.announce) },
       transports: [tcp()],
-      connectionEncrypters: [attestedNoise({ policy: o.policy, evidence: o.evidence, registry, onHandshake: o.onHandshake, now: o.now })],
+      connectionEncrypters: [attestedNoise({
+        policy: o.policy,
+        evidence: o.evidence,
+        registry,
+        onHandshake: o.onHandshake,
+        now: o.now,
+        stageTimeoutMs: preAdmission.stageTimeoutMs,
+        inbound: preAdmission
+      })],
       streamMuxers: [yamux()],
-      connectionGater: registry.gater(),
-      ...(o.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: o.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: true }) } : {}),
+      connectionGater: preAdmission.gater(registry.gater()),
+      // preserveExistingMetrics false: @libp2p/prometheus-metrics keeps one module-level map of metrics
+      // by name, so with true a process's second plane reused the first's and reported under its label
+      ...(o.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: o.metricsRegistry, collectDefaultMetrics: false, preserveExistingMetrics: false }) } : {}),
       connectionManager: {
         inboundUpgradeTimeout: o.upgradeTimeoutMs ?? 10_000,
-        ...(o.inboundConnectionThreshold != null ? { inboundConnectionThreshold: o.inboundConnectionThreshold } : {})
+        maxIncomingPendingConnections: preAdmission.maxPendingTotal + LIBP2P_PENDING_HEADROOM,
+        // pre-admission rate-limits per host instead, and reports what it refuses
+        inboundConnectionThreshold: Number.MAX_SAFE_INTEGER
       },
       services: {
         identify: identify(),
@@ -122,7 +178,7 @@ export class Plane {
         })
       }
     })
-    const plane = new Plane(o.name, node, registry)
+    const plane = new Plane(o.name, node, registry, preAdmission)
     registry.onExpire = (peerId) => { void plane.hangUp(peerId) }
     node.addEventListener('peer:disconnect', evt => { plane.#onDisconnect(evt.detail) })
     return plane
@@ -228,6 +284,7 @@ export class Plane {
       clearTimeout(e.timer)
     }
     this.registry.stop()
+    this.preAdmission.stop()
     await this.node.stop()
   }
 }

@@ -148,7 +148,7 @@ export class Reader implements AsyncIterable<CandidateValue> {
         roster: config.roster,
         domainId: config.root().bytes,
         sourceRole: this.plane.registry.roleOf(source),
-    originated: msg.type === 'signed' && msg.from.equals(source),
+        originated: msg.type === 'signed' && msg.from.equals(source),
         keptRoot: slot => this.#kept.peek(slot)?.root
       })
       if (check.verdict === 'reject') {

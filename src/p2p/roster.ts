@@ -6,10 +6,10 @@
  * Members use it to map peer ids to roster indices, to find each other after churn, and to flag
  * config mismatches.
  */
-import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { blsSign, encodeMessage, MAX_MESSAGE_BYTES, rosterSigningRoot } from '../proto/index.ts'
+import { blsSign, encodeMessage, rosterSigningRoot } from '../proto/index.ts'
 import { validateRosterAnnounce } from '../topics/index.ts'
+import { messageStream } from './message-stream.ts'
 import type { Plane } from './plane.ts'
 import type { RosterAnnounceValue } from '../proto/index.ts'
 import type { RosterView } from '../topics/index.ts'
@@ -137,7 +137,7 @@ export class RosterService implements RosterView {
   async #sendDirect (connection: Connection): Promise<void> {
     try {
       const stream = await connection.newStream(ROSTER_PROTOCOL, { signal: AbortSignal.timeout(5000) })
-      await lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES }).write(encodeMessage('RosterAnnounce', this.announcement()))
+      await messageStream(stream).write(encodeMessage('RosterAnnounce', this.announcement()))
       await stream.close()
     } catch {
       // the periodic gossip announcement covers a failed direct one
@@ -146,7 +146,7 @@ export class RosterService implements RosterView {
 
   async #receiveDirect (stream: Stream, connection: Connection): Promise<void> {
     try {
-      const bytes = (await lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES }).read({ signal: AbortSignal.timeout(5000) })).subarray()
+      const bytes = (await messageStream(stream).read({ signal: AbortSignal.timeout(5000) })).subarray()
       const check = validateRosterAnnounce(bytes, { roster: this.#o.roster, fingerprint: this.#o.fingerprint, origin: connection.remotePeer.toString() })
       if (check.value != null && check.mismatch != null) {
         this.#o.onMismatch?.(check.mismatch, check.value)

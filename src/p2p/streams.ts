@@ -1,16 +1,18 @@
 /**
  * The two request/response protocols on the public plane, length-prefixed over one libp2p stream:
  *
- * - `/atelier/hint/1.0.0`: a co-builder sends `HintBundle`s; each gets a verdict (accepted, or why not).
- * Only peers admitted as co-builders may open it.
+ * - `/atelier/hint/1.0.0`: a co-builder sends `HintBundle`s; each gets a verdict (accepted, or why not;
+ * one over MAX_HINT_BYTES is refused by its size, unread beyond MAX_MESSAGE_BYTES). Only peers admitted
+ * as co-builders may open it.
  * - `/atelier/candidates/sync/1.0.0`: `{ from, to }` → the sealed candidates with from ≤ slot ≤ to, in
  * slot order, at most MAX_SYNC_RANGE of them and MAX_SYNC_RESPONSE_BYTES, then an empty frame.
  * Members and readers may open it.
  */
 import { ContainerType, UintNumberType } from '@chainsafe/ssz'
-import { lpStream } from '@libp2p/utils'
-import { decodeMessage, decodeSsz, encodeMessage, MAX_MESSAGE_BYTES } from '../proto/index.ts'
+import { decodeMessage, decodeSsz, encodeMessage, MAX_HINT_BYTES, MAX_MESSAGE_BYTES } from '../proto/index.ts'
 import { decodeVerdict, encodeVerdict } from './frames.ts'
+import { isFrameTooLong, messageStream } from './message-stream.ts'
+import type { MessageStream } from './message-stream.ts'
 import type { Plane } from './plane.ts'
 import type { Role } from '../enclave/index.ts'
 import type { CandidateValue, HintBundleValue } from '../proto/index.ts'
@@ -44,7 +46,7 @@ function roleOf (plane: Plane, connection: Connection): Role | undefined {
 /** Serves the hint stream: co-builders only; every hint answered. */
 export async function serveHints (plane: Plane, onHint: HintHandler, onRefused?: (peer: PeerId, role: Role | undefined) => void): Promise<void> {
   await plane.node.handle(HINT_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+    const lp = messageStream(stream)
     const role = roleOf(plane, connection)
     try {
       if (role !== 'cobuilder') {
@@ -57,14 +59,21 @@ export async function serveHints (plane: Plane, onHint: HintHandler, onRefused?:
         let frame
         try {
           frame = await lp.read()
-        } catch {
-          break // the co-builder closed its end
+        } catch (err) {
+          if (isFrameTooLong(err)) {
+            await lp.write(encodeVerdict(false, tooLarge(`over ${MAX_MESSAGE_BYTES}`)))
+          }
+          break // the co-builder closed its end, or sent what cannot be read
         }
         let verdict: HintVerdict
-        try {
-          verdict = await onHint(decodeMessage('HintBundle', frame.subarray()), connection.remotePeer)
-        } catch (err) {
-          verdict = { accepted: false, reason: (err as Error).message }
+        if (frame.byteLength > MAX_HINT_BYTES) {
+          verdict = { accepted: false, reason: tooLarge(String(frame.byteLength)) }
+        } else {
+          try {
+            verdict = await onHint(decodeMessage('HintBundle', frame.subarray()), connection.remotePeer)
+          } catch (err) {
+            verdict = { accepted: false, reason: (err as Error).message }
+          }
         }
         await lp.write(encodeVerdict(verdict.accepted, verdict.reason))
       }
@@ -75,14 +84,18 @@ export async function serveHints (plane: Plane, onHint: HintHandler, onRefused?:
   }, { runOnLimitedConnection: false })
 }
 
+function tooLarge (size: string): string {
+  return `hint of ${size} bytes: a hint is at most ${MAX_HINT_BYTES} bytes (MAX_HINT_BYTES: an accepted hint goes on to the committee in one gossip message)`
+}
+
 /** A co-builder's open hint stream to one member. */
 export class HintSender {
-  readonly #lp: ReturnType<typeof lpStream>
+  readonly #lp: MessageStream
   readonly #stream: Stream
 
   private constructor (stream: Stream) {
     this.#stream = stream
-    this.#lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+    this.#lp = messageStream(stream)
   }
 
   static async open (plane: Plane, member: PeerId | Multiaddr): Promise<HintSender> {
@@ -91,7 +104,12 @@ export class HintSender {
 
   async send (hint: HintBundleValue): Promise<HintVerdict> {
     const signal = AbortSignal.timeout(STREAM_TIMEOUT_MS)
-    await this.#lp.write(encodeMessage('HintBundle', hint), { signal })
+    const bytes = encodeMessage('HintBundle', hint)
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      // no member would read it: said here, not by a reset
+      return { accepted: false, reason: `not sent: ${tooLarge(String(bytes.length))}` }
+    }
+    await this.#lp.write(bytes, { signal })
     return decodeVerdict((await this.#lp.read({ signal })).subarray())
   }
 
@@ -108,7 +126,7 @@ export class HintSender {
 /** Serves candidate sync from the store: members and readers. */
 export async function serveSync (plane: Plane, source: CandidateRangeSource): Promise<void> {
   await plane.node.handle(SYNC_PROTOCOL, async (stream: Stream, connection: Connection) => {
-    const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+    const lp = messageStream(stream)
     try {
       const role = roleOf(plane, connection)
       if (role !== 'member' && role !== 'reader') {
@@ -136,7 +154,7 @@ export async function serveSync (plane: Plane, source: CandidateRangeSource): Pr
 export async function requestCandidates (plane: Plane, peer: PeerId, from: number, to: number): Promise<CandidateValue[]> {
   const signal = AbortSignal.timeout(STREAM_TIMEOUT_MS)
   const stream = await plane.node.dialProtocol(peer, SYNC_PROTOCOL, { signal })
-  const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+  const lp = messageStream(stream)
   try {
     await lp.write(SyncRequest.serialize({ from, to }), { signal })
     const out: CandidateValue[] = []

@@ -24,6 +24,12 @@ export const GOSSIP_FRAME_BYTES = 4 * 1024 * 1024
  * EIP-7934's cap only.
  */
 export const MAX_CANDIDATE_BLOCK_BYTES = GOSSIP_FRAME_BYTES - 512 * 1024
+/**
+ * One hint (its encoded HintBundle), end to end: the member judges hints up to this size on the hint
+ * stream and refuses larger ones with a verdict naming it; an accepted hint travels on to the committee
+ * inside one gossip message (AcceptHint), whose frame leaves 0.5 MiB for the rest.
+ */
+export const MAX_HINT_BYTES = GOSSIP_FRAME_BYTES - 512 * 1024
 /** The consensus specs' per-payload bounds (Electra/Fulu), which atelier enforces as they are. */
 export const MAX_WITHDRAWALS_PER_PAYLOAD = 16
 /** one type's requests: the type byte and 8192 deposits of 192 bytes (the consensus bound) */

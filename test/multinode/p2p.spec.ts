@@ -4,7 +4,7 @@ import { expect } from 'aegir/chai'
 import { explainVerify } from '../../src/config/index.ts'
 import { issueTicket } from '../../src/enclave/index.ts'
 import { HintSender, MemberEvidenceSource, Plane, policyFromConfig, Reader, TicketEvidenceSource } from '../../src/p2p/index.ts'
-import { encodeMessage, GOSSIP_FRAME_BYTES, MAX_CANDIDATE_BLOCK_BYTES, signHint } from '../../src/proto/index.ts'
+import { encodeMessage, GOSSIP_FRAME_BYTES, MAX_CANDIDATE_BLOCK_BYTES, MAX_HINT_BYTES, signHint } from '../../src/proto/index.ts'
 import { TestTdProvider } from '../../src/testing/index.ts'
 import { Anvil } from '../fixtures/anvil.ts'
 import { startCommitteeNet } from '../fixtures/committee-net.ts'
@@ -119,6 +119,21 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     expect(seen.get(topics.roster) ?? 0).to.equal(0)
   })
 
+  it('libp2p\'s metrics carry their own plane: each plane\'s connection gauge counts that plane\'s connections', async () => {
+    const reader = await clientPlane('reader', [])
+    await reader.connect(net.nodes[1].addresses().public[0])
+    const node = net.nodes[1]
+    const gauge = (text: string, plane: string): number => text.split('\n')
+      .filter(l => l.startsWith('libp2p_connection_manager_connections{') && l.includes(`plane="${plane}"`) && /[=]"(inbound|outbound)"/.test(l))
+      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0)
+    await until(async () => {
+      const text = await node.metrics.text()
+      return gauge(text, 'public') === node.publicPlane.node.getConnections().length && gauge(text, 'private') === node.privatePlane.node.getConnections().length
+    }, 10_000, 'per-plane connection gauges')
+    // the reader made the public plane's count differ from the private one's: the labels are not shared
+    expect(node.publicPlane.node.getConnections().length).to.be.greaterThan(node.privatePlane.node.getConnections().length)
+  })
+
   it('a co-builder hint reaches every member; a reader may not open the hint stream; a bad signature is refused', async () => {
     const cobuilder = await clientPlane('cobuilder', [])
     await cobuilder.connect(net.nodes[0].addresses().public[0])
@@ -139,7 +154,31 @@ describe('p2p: planes, streams and the reader on a live committee', function () 
     const past = net.beacon.clock.current()
     const late = await sender.send(signHint(key, past, { txs: [], revertProtected: false }, fp))
     expect(late.accepted).to.equal(false)
-    expect(late.reason).to.match(/not open/)
+    expect(late.reason).to.match(new RegExp(`^slot ${past} takes no more hints \\(its inputs are fixed\\); slots \\d+–\\d+ take hints$`))
+
+    // one size limit end to end: a template just under MAX_HINT_BYTES is judged and reaches every member
+    // in one gossip message; a 6 MB one gets a verdict naming the limit, not a reset
+    const junk = (n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => {
+      const t = new Uint8Array(120_000).fill(i + 1)
+      t[0] = 0x03 // malformed blob transactions: judged (and later excluded by the simulation), never a crash
+      return t
+    })
+    let big = { accepted: false, reason: '' }
+    let bigSlot = 0
+    for (let i = 0; i < 20 && !big.accepted; i++) {
+      bigSlot = net.beacon.clock.current() + 2
+      big = await sender.send(signHint(key, bigSlot, { txs: junk(Math.floor(MAX_HINT_BYTES / 120_100)), revertProtected: false }, fp))
+      if (!big.accepted) { expect(big.reason).to.not.match(/at most/) }
+    }
+    expect(big).to.deep.equal({ accepted: true, reason: 'accepted' })
+    await until(() => net.nodes.every(n => n.hintsFor(bigSlot).some(h => h.template.txs.length > 20)), 15_000, 'the large hint at every member')
+    const six = await sender.send(signHint(key, net.beacon.clock.current() + 2, { txs: junk(50), revertProtected: false }, fp))
+    expect(six.accepted).to.equal(false)
+    expect(six.reason).to.match(new RegExp(`^hint of 60\\d{5} bytes: a hint is at most ${MAX_HINT_BYTES} bytes \\(MAX_HINT_BYTES`))
+    const nine = await sender.send(signHint(key, net.beacon.clock.current() + 2, { txs: junk(75), revertProtected: false }, fp))
+    expect(nine.reason).to.match(/^not sent: hint of \d+ bytes: a hint is at most/)
+    // the stream still works after the refusals
+    expect((await sender.send({ ...signHint(key, slot + 1, { txs: [], revertProtected: true }, fp), coBuilder: new Uint8Array(20).fill(9) })).reason).to.match(/bad signature/)
 
     const forged = { ...signHint(key, slot + 1, { txs: [], revertProtected: true }, fp), coBuilder: new Uint8Array(20).fill(9) }
     const bad = await sender.send(forged)

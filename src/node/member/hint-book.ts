@@ -43,14 +43,15 @@ export class HintBook {
 
   /** The verdict on a hint a co-builder sent over the hint stream; accepted ones are relayed. */
   async judge (hint: HintBundleValue, from: PeerId): Promise<HintVerdict> {
-    const next = this.#o.nextSlot()
+    const [first, last] = this.window()
+    const open = `slots ${first}–${last} take hints`
     let verdict: HintVerdict
     if (!verifyHintSignature(hint, this.#o.domainId)) {
       verdict = { accepted: false, reason: 'bad signature: it does not recover the co-builder address' }
-    } else if (hint.slot < next || this.#o.isOpen(hint.slot)) {
-      verdict = { accepted: false, reason: `slot ${hint.slot} is not open for hints (its inputs are fixed; slots ${next}–${next + HINT_WINDOW - 1} take hints)` }
-    } else if (hint.slot >= next + HINT_WINDOW) {
-      verdict = { accepted: false, reason: `slot ${hint.slot} is too far ahead (slots ${next}–${next + HINT_WINDOW - 1} take hints)` }
+    } else if (hint.slot < first) {
+      verdict = { accepted: false, reason: `slot ${hint.slot} takes no more hints (its inputs are fixed); ${open}` }
+    } else if (hint.slot > last) {
+      verdict = { accepted: false, reason: `slot ${hint.slot} is too far ahead; ${open}` }
     } else if (this.#o.blobsMissing(hint.template.txs) != null) {
       verdict = { accepted: false, reason: this.#o.blobsMissing(hint.template.txs) as string }
     } else if (!this.add(hint)) {
@@ -62,6 +63,17 @@ export class HintBook {
     this.#o.metrics.hints.inc({ result: verdict.accepted ? 'accepted' : 'rejected' })
     this.#o.log.info('hint', { slot: hint.slot, from: from.toString(), accepted: verdict.accepted, reason: verdict.reason })
     return verdict
+  }
+
+  /**
+   * The slots that take hints now: from the next one on the slot clock whose inputs are not fixed yet,
+   * HINT_WINDOW of them (a leader that opened the next slot early moves the window on).
+   */
+  window (): [number, number] {
+    const next = this.#o.nextSlot()
+    let first = next
+    while (this.#o.isOpen(first) && first < next + HINT_WINDOW) { first++ }
+    return [first, first + HINT_WINDOW - 1]
   }
 
   /** Collects a hint for its slot; false for a duplicate, a full slot or a retired one. */

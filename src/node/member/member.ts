@@ -28,11 +28,12 @@ import { InputPool } from '../input-pool.ts'
 import { silentLogger } from '../log.ts'
 import { NodeMetrics } from '../metrics.ts'
 import { SigningLog } from '../signing-log.ts'
+import { SlotPriority } from '../slot-priority.ts'
 import { NodeStore } from '../store.ts'
 import { chainRulesFor } from './chain-rules.ts'
-import { describeTx, gateState } from './gate-state.ts'
 import { environmentCheck } from './environment-check.ts'
 import { EvidenceBook } from './evidence-book.ts'
+import { describeTx, gateState } from './gate-state.ts'
 import { installGossip } from './gossip-handlers.ts'
 import { startPlanes } from './planes.ts'
 import { parentSimulation } from './simulator.ts'
@@ -107,6 +108,7 @@ export class MemberNode extends EventTarget {
     describe: raw => describeTx(raw, this.rules),
     onPromoted: raws => { this.#upstream.relay(raws) }
   })
+
   readonly topics: GossipTopicNames
   readonly log: Logger
   readonly slots = new SlotTable()
@@ -126,6 +128,7 @@ export class MemberNode extends EventTarget {
   readonly #rpc: ChainRpc
   readonly #parents: ProvenParentCache
   readonly #upstream: Upstream
+  readonly #priority = new SlotPriority()
   #bus!: CommandBus
   #duties!: Duties
   #hints!: HintBook
@@ -162,7 +165,8 @@ export class MemberNode extends EventTarget {
       head: () => this.#trigger?.head,
       state: async head => gateState(await this.#parents.get(head.hash)),
       clock: () => this.beacon.clock,
-      onRefused: code => { this.metrics.ingestionRefusals.inc({ code }) }
+      onRefused: code => { this.metrics.ingestionRefusals.inc({ code }) },
+      priority: this.#priority
     })
   }
 
@@ -228,7 +232,8 @@ export class MemberNode extends EventTarget {
         parents: this.#parents,
         rules: () => this.rules,
         hook: o.simulationHook,
-        onParent: (slot, warm) => { this.log.debug('slot-parent', { slot, warm }) }
+        onParent: (slot, warm) => { this.log.debug('slot-parent', { slot, warm }) },
+        priority: this.#priority
       }),
       onDivergence: (slot, member) => {
         this.metrics.simulationDivergence.inc()

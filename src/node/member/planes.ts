@@ -10,7 +10,7 @@
 import { MemberEvidenceSource, Plane, policyFromConfig, RosterService, verifierFromConfig } from '../../p2p/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { MemberKeys, QuoteProvider } from '../../enclave/index.ts'
-import type { HandshakeEvent } from '../../p2p/index.ts'
+import type { HandshakeEvent, RefusalEvent } from '../../p2p/index.ts'
 import type { GossipTopicNames } from '../../topics/index.ts'
 import type { Logger } from '../log.ts'
 import type { NodeMetrics } from '../metrics.ts'
@@ -48,6 +48,18 @@ export async function startPlanes (o: PlanesOptions): Promise<{ privatePlane: Pl
       log.debug('handshake-failed', { plane, peer: e.remotePeer, outcome: e.outcome, reason: e.reason })
     }
   }
+  const onRefusal = (plane: string) => (e: RefusalEvent) => {
+    metrics.connectionRefusals.inc({ plane, reason: e.reason })
+    // once per host per interval: a flood is one line, with how many it stands for
+    if (e.logNow) { log.warn('connection-refused', { plane, host: e.host, reason: e.reason, suppressedSinceLast: e.suppressed }) }
+  }
+  const limits = {
+    upgradeTimeoutMs: config.tuning.upgradeTimeoutMs,
+    maxPendingPerHost: config.tuning.maxPendingPerHost,
+    maxPendingTotal: config.tuning.maxPendingTotal,
+    handshakeStageTimeoutMs: config.tuning.handshakeStageTimeoutMs,
+    inboundConnectionThreshold: config.tuning.inboundConnectionsPerSecond
+  }
   const privatePlane = await Plane.create({
     name: 'private',
     privateKey: o.keys.privatePlane,
@@ -56,9 +68,10 @@ export async function startPlanes (o: PlanesOptions): Promise<{ privatePlane: Pl
     policy: policyFromConfig(config, ['member'], verifier),
     evidence: new MemberEvidenceSource(o.quoteProvider, o.operatorTickets.private),
     topics: [topics.simulations, topics.roster, topics.hint, topics.pool],
-    upgradeTimeoutMs: config.tuning.upgradeTimeoutMs,
+    ...limits,
     metricsRegistry: metrics.planeRegistry('private'),
-    onHandshake: onHandshake('private')
+    onHandshake: onHandshake('private'),
+    onRefusal: onRefusal('private')
   })
   let publicPlane: Plane
   try {
@@ -69,9 +82,10 @@ export async function startPlanes (o: PlanesOptions): Promise<{ privatePlane: Pl
       policy: policyFromConfig(config, ['member', 'cobuilder', 'reader'], verifier),
       evidence: new MemberEvidenceSource(o.quoteProvider, o.operatorTickets.public),
       topics: [topics.candidates],
-      upgradeTimeoutMs: config.tuning.upgradeTimeoutMs,
+      ...limits,
       metricsRegistry: metrics.planeRegistry('public'),
-      onHandshake: onHandshake('public')
+      onHandshake: onHandshake('public'),
+      onRefusal: onRefusal('public')
     })
   } catch (err) {
     await privatePlane.stop().catch(() => {})

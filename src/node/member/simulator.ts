@@ -23,6 +23,7 @@ import type { ForkSchedule, SlotInputs, SlotResult } from '../../core/index.ts'
 import type { AtelierMachine, SafeSigner, SlotSpec } from '../../machine/index.ts'
 import type { OpenSlotValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
+import type { SlotPriority } from '../slot-priority.ts'
 
 /** Test-only: how a faulty image alters what it simulates. */
 export interface SimulationHook {
@@ -36,6 +37,8 @@ export interface ParentSimulationOptions {
   hook?: SimulationHook
   /** the slot's parent state was opened (warm: from this member's own post-state) */
   onParent?(slot: number, warm: boolean): void
+  /** the member's slot work: ingestion waits while a simulation runs */
+  priority?: SlotPriority
 }
 
 /** The machine's `simulate`: a slot's committed inputs on the parent OpenSlot pinned, proven. */
@@ -50,7 +53,8 @@ export function parentSimulation (o: ParentSimulationOptions): (spec: SlotSpec) 
     if (o.hook?.alterInputs != null) {
       inputs = o.hook.alterInputs(inputs)
     }
-    return simulateSlot(inputs, o.rules(), provenStateSource(parent))
+    const run = async (): Promise<SlotResult> => simulateSlot(inputs, o.rules(), provenStateSource(parent))
+    return o.priority != null ? o.priority.during(run) : run()
   }
 }
 

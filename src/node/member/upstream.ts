@@ -13,6 +13,7 @@ import { rulesAt, txDecoder } from '../../core/index.ts'
 import { encodeMessage } from '../../proto/index.ts'
 import { serveIngestion } from '../ingestion.ts'
 import { KzgChecker } from '../kzg-checker.ts'
+import { MAX_WAITING_INGESTION } from '../slot-priority.ts'
 import { TxGate, TxRefusal } from '../tx-gate.ts'
 import { TxRelay } from './relay.ts'
 import type { SlotClock } from '../../beacon/index.ts'
@@ -22,6 +23,7 @@ import type { AuctionBidValue, BlobSidecarValue } from '../../proto/index.ts'
 import type { BlobStore } from '../blob-store.ts'
 import type { InputPool } from '../input-pool.ts'
 import type { Logger } from '../log.ts'
+import type { SlotPriority } from '../slot-priority.ts'
 import type { GateState } from '../tx-gate.ts'
 import type { Server } from 'node:http'
 
@@ -40,6 +42,8 @@ export interface UpstreamOptions {
   clock(): SlotClock
   /** a transaction was refused at the gate (for the refusal counter) */
   onRefused?(code: TxRefusal['code']): void
+  /** the member's slot work, which the gate waits for */
+  priority?: SlotPriority
 }
 
 export class Upstream {
@@ -81,6 +85,15 @@ export class Upstream {
    * its sidecars. One outcome per transaction, in order: its hash, or the TxRefusal.
    */
   async submitTransactions (taken: TakenTransaction[]): Promise<Array<string | TxRefusal>> {
+    const priority = this.#o.priority
+    if (priority != null && priority.busy) {
+      if (priority.waiting >= MAX_WAITING_INGESTION) {
+        const busy = new TxRefusal('busy', `busy: ${priority.waiting} batches wait for the slot being simulated; try again`)
+        this.#o.onRefused?.(busy.code)
+        return taken.map(() => busy)
+      }
+      await priority.idle()
+    }
     const gated = await this.#gate.admit(taken.map(t => t.canonical))
     const out: Array<string | TxRefusal> = []
     const relay: Uint8Array[] = []
@@ -131,8 +144,19 @@ export class Upstream {
     return taken.map(t => t instanceof Error ? t : outcomes.shift() as string | TxRefusal)
   }
 
-  addBid (bid: AuctionBidValue, sidecars: BlobSidecarValue[] = []): void {
-    this.predecode(bid.bundle.txs)
+  /**
+   * Takes a bid whose every transaction passes the gate (a bundle may hold a sender's consecutive
+   * nonces, so only each one's own checks apply); throws the first refusal, naming the transaction.
+   */
+  async addBid (bid: AuctionBidValue, sidecars: BlobSidecarValue[] = []): Promise<void> {
+    await this.#o.priority?.idle()
+    const gated = await this.#gate.admit(bid.bundle.txs)
+    const refused = gated.findIndex(g => g instanceof TxRefusal)
+    if (refused >= 0) {
+      const r = gated[refused] as TxRefusal
+      this.#o.onRefused?.(r.code)
+      throw new TxRefusal(r.code, `txs[${refused}]: ${r.message}`)
+    }
     this.#o.blobs.add(sidecars)
     this.#o.pool.addBid(bid)
     if (sidecars.length > 0) { this.#publishSidecars([], sidecars) }
@@ -159,7 +183,7 @@ export class Upstream {
     const served = await serveIngestion({
       take: async raw => this.take(raw),
       transactions: async txs => this.submitTransactions(txs),
-      bid: (bid, sidecars) => { this.addBid(bid, sidecars) },
+      bid: async (bid, sidecars) => { await this.addBid(bid, sidecars) },
       slotOfBlock: n => this.slotOfBlock(n),
       currentSlot: () => this.#o.clock().current()
     }, port)

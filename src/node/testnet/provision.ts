@@ -129,6 +129,9 @@ export class CommitteeSetup {
         openTimeoutMs: Math.max(100, Math.round(this.#o.blockTime * 300)),
         markDoneDepth: 16,
         rosterAnnounceMs: 2000,
+        // every member, reader and co-builder of a loopback testnet dials from 127.0.0.1: one "host"
+        maxPendingPerHost: 64,
+        inboundConnectionsPerSecond: 200,
         ...this.#o.tuning
       }
     }
