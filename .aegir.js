@@ -23,7 +23,9 @@ export default {
       // the testnet runs its platform binary (@foundry-rs/anvil-linux-amd64) directly, to own the pid
       '@foundry-rs/anvil',
       // resolved by path only: the platform package @foundry-rs/anvil installs as an optional dependency
-      '@foundry-rs/anvil-linux-amd64'
+      '@foundry-rs/anvil-linux-amd64',
+      // the status page serves its files (node_modules/uplot/dist) by path, never imports it
+      'uplot'
     ]
   }
 }

@@ -48,6 +48,8 @@ export class RosterService implements RosterView {
   readonly #byIndex = new Map<number, RosterEntry>()
   readonly #byPeer = new Map<string, number>()
   #timer: NodeJS.Timeout | undefined
+  /** ms since the epoch of this member's last announcement on the roster topic */
+  lastPublished?: number
 
   constructor (options: RosterServiceOptions) {
     this.#o = options
@@ -110,6 +112,7 @@ export class RosterService implements RosterView {
   }
 
   async publish (): Promise<void> {
+    this.lastPublished = Date.now()
     await this.#o.privatePlane.pubsub.publish(this.#o.topic, encodeMessage('RosterAnnounce', this.announcement())).catch(() => {})
   }
 

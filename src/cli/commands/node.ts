@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander'
 import { FileKeyStore } from '../../enclave/index.ts'
-import { createLogger, defaultTicketPath, loadConfigFile, MemberNode, quoteProviderFrom, readTickets } from '../../node/index.ts'
+import { createLogger, defaultTicketPath, loadConfigFile, MemberNode, MemberStatus, quoteProviderFrom, readTickets } from '../../node/index.ts'
 import type { LogLevel, OpenHook, SimulationHook } from '../../node/index.ts'
 
 /** What a test harness injects into the member it runs (nothing in production). */
@@ -19,6 +19,8 @@ interface NodeOptions {
   listenPublic: string[]
   bootstrap: string[]
   metricsPort?: string
+  statusPort?: string
+  statusHost: string
   rpcPort?: string
   quoteProvider: 'configfs' | 'test-td'
   testTd?: string
@@ -65,6 +67,8 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
     .option('--bootstrap <ma...>', 'other members\' private-plane multiaddrs (with /p2p/ ids)', [])
     .option('--metrics-port <n>', 'serve Prometheus /metrics on 127.0.0.1:<n>')
     .option('--rpc-port <n>', 'serve the ingestion JSON-RPC on 127.0.0.1:<n>')
+    .option('--status-port <n>', 'serve the live status page on <status-host>:<n> (0: any free port)')
+    .option('--status-host <host>', 'the status page\'s interface (only loopback unless you say so)', '127.0.0.1')
     .addOption(new Option('--quote-provider <kind>', 'where quotes come from').choices(['configfs', 'test-td']).default('configfs'))
     .option('--test-td <file>', 'test-td: the exported test TD')
     .option('--mrtd <hex>', 'test-td: the MR_TD to claim (default: the acl\'s first)')
@@ -100,11 +104,16 @@ export function nodeCommand (hooks: NodeHooks = {}): Command {
         simulationHook: hooks.simulationHook,
         openHook: hooks.openHook
       })
-      process.stdout.write(JSON.stringify({ event: 'ready', member: node.index, ...node.addresses(), privatePeerId: node.privatePlane.peerId.toString(), rpcPort: node.ingestionPort, metricsPort: node.metricsPort }) + '\n')
+      const statusPort = port(opts.statusPort, '--status-port')
+      const status = statusPort != null ? new MemberStatus(node) : undefined
+      const page = status != null && statusPort != null ? await status.serve(statusPort, opts.statusHost) : undefined
+      if (page != null) { log.info('status-page', { url: page.url }) }
+      process.stdout.write(JSON.stringify({ event: 'ready', member: node.index, ...node.addresses(), privatePeerId: node.privatePlane.peerId.toString(), rpcPort: node.ingestionPort, metricsPort: node.metricsPort, statusPort: page?.port }) + '\n')
       await new Promise<void>(resolve => {
         const shutdown = (signal: string): void => {
           log.info('shutdown', { signal })
-          node.stop().then(resolve, err => {
+          status?.stop()
+          Promise.all([page?.close(), node.stop()]).then(() => { resolve() }, err => {
             log.error('shutdown-failed', { message: (err as Error).message })
             resolve()
           })

@@ -11,6 +11,8 @@ interface TestnetCliOptions {
   txsPerSlot: string
   blobTxsPerSlot: string
   chainRpc?: string
+  statusPort: string
+  status: boolean
 }
 
 function progressLine (p: SlotProgress): string {
@@ -34,6 +36,8 @@ export function testnetCommand (): Command {
     .option('--json', 'print a machine-readable summary (no progress lines)')
     .option('--out <dir>', 'keep the config, keys, logs, every candidate (SSZ and JSON) and, per slot, the candidate and the chain\'s block here')
     .option('--chain-rpc <url>', 'drive a chain you run (an anvil started with --order fifo) instead of starting one')
+    .option('--status-port <n>', 'serve the live status page (every member and the proposer) on 127.0.0.1:<n> (0: any free port)', '0')
+    .option('--no-status', 'serve no status page')
     .action(async (opts: TestnetCliOptions) => {
       const members = Number(opts.members)
       const blockTime = Number(opts.blockTime)
@@ -41,6 +45,8 @@ export function testnetCommand (): Command {
       if (!Number.isInteger(members) || members < 1 || members > 64) { throw new Error('--members must be 1..64') }
       if (!Number.isInteger(blockTime) || blockTime < 1) { throw new Error('--block-time must be a whole number of seconds ≥ 1') }
       if (slots != null && (!Number.isInteger(slots) || slots < 1)) { throw new Error('--slots must be a positive integer') }
+      const statusPort = Number(opts.statusPort)
+      if (!Number.isInteger(statusPort) || statusPort < 0 || statusPort > 65535) { throw new Error('--status-port must be a port number (0: any free port)') }
       const say = (line: string): void => { if (opts.json !== true) { process.stdout.write(line + '\n') } }
       say(`starting a ${members}-member testnet (block time ${blockTime}s)…`)
       // a second-EVM mismatch stops the run (the report says which field, which slot, both values)
@@ -53,6 +59,7 @@ export function testnetCommand (): Command {
         txsPerSlot: Number(opts.txsPerSlot),
         blobTxsPerSlot: Number(opts.blobTxsPerSlot),
         chainRpc: opts.chainRpc,
+        statusPort: opts.status ? statusPort : undefined,
         logger: createLogger({ format: 'pretty', level: 'warn' }),
         onProgress: p => {
           say(progressLine(p))
@@ -63,6 +70,7 @@ export function testnetCommand (): Command {
         }
       })
       say(`members up; config fingerprint ${net.config.signature().toString().slice(0, 16)}…; logs in ${net.dir}`)
+      if (net.statusPage != null) { say(`status page: ${net.statusPage.url}`) }
       let stopping = false
       const finish = async (): Promise<void> => {
         if (stopping) { return }

@@ -57,6 +57,8 @@ export interface DutiesOptions {
   /** test-only: a faulty image's opener, which also signs and publishes other OpenSlots for the slot */
   equivocate?(fields: OpenSlotFieldsValue): Promise<void>
   stopped(): boolean
+  /** a slot was retired without a candidate */
+  onMissed?(slot: number): void
 }
 
 /**
@@ -218,6 +220,7 @@ export class Duties {
       metrics.slotsMissed.inc()
       pool.release(slot, spec.open.unsealed)
       log.warn('slot-missed', { slot })
+      this.#o.onMissed?.(slot)
     }
     const r = await machine.apply({ type: 'MarkDone', value: { slot } })
     await bus.forget(slot)

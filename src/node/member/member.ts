@@ -345,7 +345,8 @@ export class MemberNode extends EventTarget {
         this.dispatchEvent(new CustomEvent<SealedEvent>('sealed', { detail }))
         this.#catchUp.repair(detail.candidate.slot)
       },
-      stopped: () => this.#stopped
+      stopped: () => this.#stopped,
+      onMissed: slot => { this.dispatchEvent(new CustomEvent<number>('missed', { detail: slot })) }
     })
     this.#hints = stages.hints
     this.#candidates = stages.candidates
@@ -389,6 +390,11 @@ export class MemberNode extends EventTarget {
   }
 
   /** Multiaddrs (with peer ids) of this member's planes. */
+  /** The chain's head as this member last saw it (undefined until the first). */
+  get head (): RpcBlock | undefined {
+    return this.#trigger?.head
+  }
+
   addresses (): { private: string[], public: string[] } {
     return {
       private: this.privatePlane.addresses().map(String),

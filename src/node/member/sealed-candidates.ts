@@ -22,6 +22,8 @@ export interface SealedEvent {
   latencyMs?: number
   simulationMs?: number
   sealer: 'self' | 'committee' | 'public'
+  /** who opened the slot here (undefined when the candidate came from the public topic) */
+  opener?: number
 }
 
 export interface SealedCandidatesOptions {
@@ -77,7 +79,7 @@ export class SealedCandidates {
     metrics.slotsSealed.inc()
     const simulationMs = ctx.simulationMs
     log.info('slot-sealed', { slot, txs: candidate.body.length, gas: candidate.header.gasUsed, signers: candidate.committeeRoster.length, latencyMs, simulationMs, sealer })
-    this.#o.emit({ candidate, latencyMs, simulationMs, sealer })
+    this.#o.emit({ candidate, latencyMs, simulationMs, sealer, opener: ctx.opener })
   }
 
   /** A verified candidate from the public topic or catch-up; false if the slot has one already. */

@@ -14,6 +14,8 @@ export class SlotContext {
   readonly slot: number
   /** wall-clock ms when OpenSlot was applied here */
   openedAt?: number
+  /** who opened the slot: its leader, or the member that took it over */
+  opener?: number
   /** this member's simulation of the slot, ms */
   simulationMs?: number
   /** commands that arrived before what they build on (gossip keeps no order): retried after each step */

@@ -57,6 +57,8 @@ export interface StagesOptions {
   predecode(txs: Uint8Array[]): void
   emit(event: SealedEvent): void
   stopped(): boolean
+  /** a slot was retired without a candidate */
+  onMissed?(slot: number): void
 }
 
 export interface MemberStages {
@@ -84,7 +86,7 @@ export function buildStages (o: StagesOptions): MemberStages {
   })
   stages.candidates = new SealedCandidates({ machine, table, store: o.store, pool, domainId: config.root().bytes, publish: o.publishCandidate, metrics, log, emit: o.emit })
   stages.bus = new CommandBus({ machine, table, store: o.store, publish: o.publishCommand, after: async (kind, slot, value) => react(stages, o, kind, slot, value), log })
-  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, clock: o.clock, signOpen: async (slot, root) => o.openSigner.sign(slot, root), equivocate: o.equivocate, stopped: o.stopped })
+  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, clock: o.clock, signOpen: async (slot, root) => o.openSigner.sign(slot, root), equivocate: o.equivocate, stopped: o.stopped, onMissed: o.onMissed })
   stages.simulator = new SimulateAndSign({
     index: o.index,
     machine,
@@ -113,7 +115,10 @@ export function buildStages (o: StagesOptions): MemberStages {
 async function react (s: MemberStages, o: StagesOptions, kind: SlotMessageKind, slot: number, value: MessageValues[SlotMessageKind]): Promise<void> {
   const ctx = o.table.at(slot)
   if (kind === 'OpenSlot') {
-    if (ctx != null) { ctx.openedAt = Date.now() }
+    if (ctx != null) {
+      ctx.openedAt = Date.now()
+      ctx.opener = (value as MessageValues['OpenSlot']).leaderIndex
+    }
     o.pool.reserve(slot, (value as MessageValues['OpenSlot']).unsealed)
     s.duties.scheduleTakeover(slot)
   }

@@ -43,8 +43,13 @@ export interface LoadOptions {
   blobTxsPerSlot?: number
 }
 
-/** One JSON-RPC batch; throws if the request fails or any call answers an error. */
-async function batch (url: string, calls: Array<{ method: string, params: unknown[] }>): Promise<unknown[]> {
+/** a sender's transactions waiting for the chain at most before the load replaces instead of adding */
+const MAX_IN_FLIGHT = 2
+
+type Reply = { id: number, result?: unknown, error?: { message: string } }
+
+/** One JSON-RPC batch: each call's reply, in order; throws only if the request itself fails. */
+async function replies (url: string, calls: Array<{ method: string, params: unknown[] }>): Promise<Reply[]> {
   if (calls.length === 0) { return [] }
   const res = await fetch(url, {
     method: 'POST',
@@ -52,10 +57,15 @@ async function batch (url: string, calls: Array<{ method: string, params: unknow
     body: JSON.stringify(calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c }))),
     signal: AbortSignal.timeout(10_000)
   })
-  const json = await res.json() as Array<{ id: number, result?: unknown, error?: { message: string } }>
+  return (await res.json() as Reply[]).sort((a, b) => a.id - b.id)
+}
+
+/** One JSON-RPC batch; throws if the request fails or any call answers an error. */
+async function batch (url: string, calls: Array<{ method: string, params: unknown[] }>): Promise<unknown[]> {
+  const json = await replies(url, calls)
   const failed = json.find(r => r.error != null)
   if (failed != null) { throw new Error(failed.error?.message) }
-  return json.sort((a, b) => a.id - b.id).map(r => r.result)
+  return json.map(r => r.result)
 }
 
 export class LoadGenerator {
@@ -70,6 +80,8 @@ export class LoadGenerator {
   #tick = 0
   #target = 0
   #nextAccount = 0
+  /** the last nonce each address sent that a member took */
+  readonly #sent = new Map<string, bigint>()
   /** every pool transaction submitted (hash → raw), for the exactly-once check */
   readonly submitted = new Map<string, Uint8Array>()
   /** transactions sent inside auction bids: a bid that loses or comes late is dropped, so at most once */
@@ -169,16 +181,30 @@ export class LoadGenerator {
       for (let k = 0; k < holderTxs; k++) {
         const from = (this.#nextHolder + k) % holders.keys.length
         calls.push({ method: 'eth_getTransactionCount', params: [holders.addresses[from], 'latest'] })
-        set.push(n => { holders.nonces[from] = n })
+        set.push(n => { holders.nonces[from] = this.#nonceFor(holders.addresses[from], n) })
       }
     }
     for (let k = 0; k < txs - holderTxs + 1 + extra; k++) {
       const w = this.#funded[(this.#nextAccount + k) % this.#funded.length]
       calls.push({ method: 'eth_getTransactionCount', params: [w.addresses[0], 'latest'] })
-      set.push(n => { w.nonces[0] = n })
+      set.push(n => { w.nonces[0] = this.#nonceFor(w.addresses[0], n) })
     }
     const nonces = await batch(this.#o.anvil.url, calls)
     nonces.forEach((n, i) => { set[i](BigInt(n as string)) })
+  }
+
+  /** A wallet's next nonce: after the last one taken, unless the chain passed it or too many wait. */
+  #nonceFor (address: string, onChain: bigint): bigint {
+    const last = this.#sent.get(address)
+    return last != null && last >= onChain && last - onChain < BigInt(MAX_IN_FLIGHT) ? last + 1n : onChain
+  }
+
+  /** A member took `key`'s (`address:nonce`) transaction. */
+  #took (key: string): void {
+    const [address, nonce] = key.split(':')
+    if (nonce == null || !/^\d+$/.test(nonce)) { return }
+    const n = BigInt(nonce)
+    if ((this.#sent.get(address) ?? -1n) < n) { this.#sent.set(address, n) }
   }
 
   /** The next account in turn, its nonce already read by `#chainNonces`; otherwise a one-shot key. */
@@ -197,6 +223,7 @@ export class LoadGenerator {
         const hash = bytesToHex(keccak256(canonical))
         this.submitted.set(hash, canonical)
         this.slotOf.set(hash, key)
+        this.#took(key)
         this.blobTxs.set(hash, canonical)
       } catch {
         this.errors++
@@ -239,12 +266,19 @@ export class LoadGenerator {
     }
     await Promise.all([...byTarget].map(async ([url, list]) => {
       try {
-        await batch(url, list.map(raw => ({ method: 'eth_sendRawTransaction', params: [bytesToHex(raw)] })))
-        for (const raw of list) {
+        const answers = await replies(url, list.map(raw => ({ method: 'eth_sendRawTransaction', params: [bytesToHex(raw)] })))
+        // each transaction on its own: a refused one (an underpriced replacement) leaves the rest taken
+        list.forEach((raw, i) => {
+          if (answers[i]?.error != null) {
+            this.errors++
+            return
+          }
           const hash = bytesToHex(keccak256(raw))
+          const key = keys.get(raw) ?? hash
           this.submitted.set(hash, raw)
-          this.slotOf.set(hash, keys.get(raw) ?? hash)
-        }
+          this.slotOf.set(hash, key)
+          this.#took(key)
+        })
       } catch {
         this.errors += list.length
       }

@@ -26,6 +26,7 @@ export interface ReadyLine {
   public: string[]
   rpcPort?: number
   metricsPort?: number
+  statusPort?: number
 }
 
 export interface LogLine {

@@ -6,6 +6,11 @@ import type { Logger } from '../log.ts'
 
 export interface TestnetOptions {
   members?: number
+  /**
+   * serve the testnet's status page (every member's stream merged, the proposer's view) on
+   * 127.0.0.1:port (0: any free port; undefined: no page, and the members serve none)
+   */
+  statusPort?: number
   /** seconds per slot (anvil mines a block each) */
   blockTime?: number
   /**

@@ -19,6 +19,7 @@ import { Reader } from '../../p2p/index.ts'
 import { toHex } from '../../proto/index.ts'
 import { fetchBlobsBundle } from '../atelier.ts'
 import { silentLogger } from '../log.ts'
+import { TestnetStatus } from '../status/testnet-status.ts'
 import { Anvil, ExternalChain } from './anvil.ts'
 import { BeaconEventSource } from './beacon-source.ts'
 import { CobuilderDriver } from './cobuilder-driver.ts'
@@ -32,15 +33,16 @@ import { TestnetProvision } from './provision.ts'
 import { writeCandidateFiles, writeSlotFiles } from './run-files.ts'
 import { verdictWords } from './second-evm.ts'
 import { closedLoopStats, runStats, slotProgress } from './stats.ts'
+import type { DevChain } from './anvil.ts'
+import type { LogLine } from './member-process.ts'
+import type { ProposedBlock } from './proposer.ts'
+import type { TestnetOptions } from './testnet-options.ts'
 import type { ChainInfo } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { TestTd } from '../../enclave/testing.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { Logger } from '../log.ts'
-import type { DevChain } from './anvil.ts'
-import type { LogLine } from './member-process.ts'
-import type { ProposedBlock } from './proposer.ts'
-import type { TestnetOptions } from './testnet-options.ts'
+import type { StatusServer } from '../status/status-server.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 export class Testnet {
@@ -62,6 +64,9 @@ export class Testnet {
   anvil!: DevChain
   beacon!: BeaconEventSource
   proposer?: Proposer
+  /** the testnet's status page (with `statusPort`) */
+  status?: TestnetStatus
+  statusPage?: StatusServer
   chain!: ChainInfo
   load?: LoadGenerator
   follower?: TestnetFollower
@@ -153,6 +158,10 @@ export class Testnet {
       })
       await this.load.setup()
     }
+    if (this.options.statusPort != null) {
+      this.status = new TestnetStatus({ members: this.n, statusPort: i => this.members[i]?.running === true ? this.members[i].ready?.statusPort : undefined })
+      this.statusPage = await this.status.serve(this.options.statusPort)
+    }
     for (let i = 0; i < this.n; i++) {
       await this.startMember(i)
     }
@@ -197,6 +206,7 @@ export class Testnet {
     if (b.refused?.[0] != null) {
       this.failure ??= `slot ${b.slot}: the chain refused a transaction of the candidate: ${b.refused[0]}`
     }
+    this.status?.proposed({ slot: b.slot, from: b.from, hash: b.hash, verified: c != null && b.verdict?.mismatches.length === 0 })
     this.options.onProgress?.({ ...slotProgress(b.slot, c, b.hash, this.n, this.sealLatency.get(b.slot)), from: b.from, blobs: b.blobs, secondEvm: b.verdict == null ? undefined : verdictWords(b.verdict) })
   }
 
@@ -213,6 +223,7 @@ export class Testnet {
       '--test-td', this.#provision.testTdPath,
       '--rpc-port', '0',
       '--metrics-port', '0',
+      ...(this.options.statusPort != null ? ['--status-port', '0'] : []),
       // member-N.log keeps each slot's timeline (slot-simulated, simulation-recorded, …) for diagnosis
       '--log-level', 'debug',
       '--beacon-api', this.beacon.url,
@@ -355,6 +366,8 @@ export class Testnet {
     if (this.#stopped) { return }
     this.#stopped = true
     await this.proposer?.stop()
+    this.status?.stop()
+    await this.statusPage?.close()
     clearTimeout(this.#loadTimer)
     await this.#cobuilder?.stop()
     await this.follower?.stop()
