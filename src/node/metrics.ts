@@ -1,6 +1,6 @@
 /** The member's Prometheus metrics (`/metrics`), one registry per node. */
 import { createServer } from 'node:http'
-import { AggregatorRegistry, Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Server } from 'node:http'
 
 export class NodeMetrics {
@@ -14,6 +14,9 @@ export class NodeMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
     registers: [this.registry]
   })
+
+  readonly candidateValue = new Gauge({ name: 'atelier_candidate_value_wei', help: 'the value to its fee recipient of the last candidate this member sealed or adopted, wei', registers: [this.registry] })
+  readonly candidateSigners = new Histogram({ name: 'atelier_candidate_signers', help: 'members whose signatures a sealed candidate aggregates', buckets: [1, 2, 3, 4, 5, 7, 10, 16, 32, 64], registers: [this.registry] })
 
   readonly simulationDivergence = new Counter({ name: 'simulation_divergence_total', help: 'simulation outputs that differ from the agreed one', registers: [this.registry] })
   readonly equivocations = new Counter({ name: 'atelier_equivocations_total', help: 'equivocation evidence recorded (a member signing two different roots for a slot where it may sign one), by kind and where it was seen', labelNames: ['kind', 'source'], registers: [this.registry] })

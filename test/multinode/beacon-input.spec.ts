@@ -10,7 +10,6 @@
  */
 import { expect } from 'aegir/chai'
 import { ChainRpc } from '../../src/chain/index.ts'
-import { leaderFor } from '../../src/machine/index.ts'
 import { BeaconEventSource, testnetFeeRecipient } from '../../src/node/testnet/index.ts'
 import { toHex } from '../../src/proto/index.ts'
 import { Anvil } from '../fixtures/anvil.ts'
@@ -73,9 +72,11 @@ describe('multinode: slot environments from the beacon API', function () {
     expect(checked.length, 'candidates whose announcement this test saw').to.be.at.least(3)
     for (const c of checked) {
       const env = announced.get(`${c.slot}:0x${toHex(c.header.parentHash)}`) as SlotEnvironment
-      // member 3 opens its slots with its own beacon node's fee recipient: refused, never sealed; member
-      // 4 never hears of its slots, so the next member by rank opens them (takeover) and they seal
-      expect(leaderFor(c.slot, 5), `slot ${c.slot}`).to.not.equal(3)
+      // member 3 opens its slots with its own beacon node's fee recipient: refused, never sealed as it
+      // opened them (the fee recipient below is the announced one); member 4 never hears of its slots,
+      // so the next member by rank opens them (takeover) and they seal. Here a slot's payload attributes
+      // come late in its building window (the source follows anvil's blocks), after every rank's turn,
+      // so an honest takeover can race member 3's OpenSlot and win: that slot then seals as announced.
       expect(c.committeeRoster.map(toHex).sort(), `slot ${c.slot} signers`).to.deep.equal(honest)
       expect(toHex(c.header.feeRecipient)).to.equal(toHex(testnetFeeRecipient(env.proposerIndex)))
       expect(c.header.timestamp).to.equal(net.beacon.clock.timestampOf(c.slot))

@@ -59,6 +59,12 @@ export interface DutiesOptions {
   stopped(): boolean
   /** a slot was retired without a candidate */
   onMissed?(slot: number): void
+  /**
+   * since when (unix ms) this member has been connected to the committee without a break (undefined:
+   * it is not): a member that was not listening when a slot's building window opened cannot know
+   * whether its leader opened it, so it does not take the slot over
+   */
+  listeningSince?(): number | undefined
 }
 
 /**
@@ -89,15 +95,28 @@ export class Duties {
     const slot = env.slot
     if (this.#o.stopped() || this.#opened(slot)) { return }
     const wait = openTurnAt(this.#o.clock(), slot, config.committeeSize, index, config.tuning.openTimeoutMs) - Date.now()
-    if (takeoverRank(slot, config.committeeSize, index) === 0 || wait <= 0) {
+    const rank = takeoverRank(slot, config.committeeSize, index)
+    if (rank === 0) {
       await this.#openNow(env, parent)
       return
     }
-    table.at(slot)?.after(wait, () => {
+    const takeOver = (): void => {
       if (this.#opened(slot)) { return }
-      this.#o.log.warn('open-takeover', { slot, rank: takeoverRank(slot, config.committeeSize, index) })
+      const since = this.#o.listeningSince?.()
+      const windowStart = this.#o.clock().timestampOf(slot - 1) * 1000
+      if (this.#o.listeningSince != null && (since == null || since > windowStart)) {
+        // just (re)started or cut off: the leader's OpenSlot may have gone by unseen
+        this.#o.log.debug('open-takeover-skipped', { slot, rank, listeningSince: since, windowStart })
+        return
+      }
+      this.#o.log.warn('open-takeover', { slot, rank })
       void this.#openNow(env, parent)
-    })
+    }
+    if (wait <= 0) {
+      takeOver()
+      return
+    }
+    table.at(slot)?.after(wait, takeOver)
   }
 
   #opened (slot: number): boolean {

@@ -129,6 +129,8 @@ export class MemberNode extends EventTarget {
   readonly #parents: ProvenParentCache
   readonly #upstream: Upstream
   readonly #priority = new SlotPriority()
+  /** since when the private plane has held a connection to another member without a break */
+  #listeningSince?: number
   #bus!: CommandBus
   #duties!: Duties
   #hints!: HintBook
@@ -165,7 +167,11 @@ export class MemberNode extends EventTarget {
       head: () => this.#trigger?.head,
       state: async head => gateState(await this.#parents.get(head.hash)),
       clock: () => this.beacon.clock,
-      onRefused: code => { this.metrics.ingestionRefusals.inc({ code }) },
+      onRefused: r => {
+        this.metrics.ingestionRefusals.inc({ code: r.code })
+        // the caller has the reason in its answer; the log keeps it for the operator, at debug (a flood is many)
+        this.log.debug('transaction-refused', { code: r.code, reason: r.message })
+      },
       priority: this.#priority
     })
   }
@@ -218,6 +224,7 @@ export class MemberNode extends EventTarget {
       metrics: this.metrics,
       log: this.log
     }))
+    this.#watchListening()
     this.#evidence = new EvidenceBook({
       machine: () => this.machine,
       store: this.store,
@@ -346,7 +353,8 @@ export class MemberNode extends EventTarget {
         this.#catchUp.repair(detail.candidate.slot)
       },
       stopped: () => this.#stopped,
-      onMissed: slot => { this.dispatchEvent(new CustomEvent<number>('missed', { detail: slot })) }
+      onMissed: slot => { this.dispatchEvent(new CustomEvent<number>('missed', { detail: slot })) },
+      listeningSince: () => this.#listeningSince
     })
     this.#hints = stages.hints
     this.#candidates = stages.candidates
@@ -390,6 +398,15 @@ export class MemberNode extends EventTarget {
   }
 
   /** Multiaddrs (with peer ids) of this member's planes. */
+  /** Keeps #listeningSince: from the first private-plane connection on, until the last one drops. */
+  #watchListening (): void {
+    const node = this.privatePlane.node
+    node.addEventListener('connection:open', () => { this.#listeningSince ??= Date.now() })
+    node.addEventListener('connection:close', () => {
+      if (node.getConnections().length === 0) { this.#listeningSince = undefined }
+    })
+  }
+
   /** The chain's head as this member last saw it (undefined until the first). */
   get head (): RpcBlock | undefined {
     return this.#trigger?.head

@@ -77,6 +77,8 @@ export class SealedCandidates {
     await this.#o.store.putCandidate(candidate)
     this.#o.pool.settle(slot, candidate.body, blockOf(candidate))
     metrics.slotsSealed.inc()
+    metrics.candidateValue.set(Number(candidate.blockValue))
+    metrics.candidateSigners.observe(candidate.committeeRoster.length)
     const simulationMs = ctx.simulationMs
     log.info('slot-sealed', { slot, txs: candidate.body.length, gas: candidate.header.gasUsed, signers: candidate.committeeRoster.length, latencyMs, simulationMs, sealer })
     this.#o.emit({ candidate, latencyMs, simulationMs, sealer, opener: ctx.opener })
@@ -90,6 +92,8 @@ export class SealedCandidates {
     if (!await this.#o.store.putCandidate(candidate)) { return false }
     this.#o.pool.settle(candidate.slot, candidate.body, blockOf(candidate))
     this.#o.metrics.slotsSealed.inc()
+    this.#o.metrics.candidateValue.set(Number(candidate.blockValue))
+    this.#o.metrics.candidateSigners.observe(candidate.committeeRoster.length)
     this.#o.log.info('candidate-adopted', { slot: candidate.slot, signers: candidate.committeeRoster.length })
     this.#o.emit({ candidate, sealer: 'public' })
     return true

@@ -59,6 +59,8 @@ export interface StagesOptions {
   stopped(): boolean
   /** a slot was retired without a candidate */
   onMissed?(slot: number): void
+  /** since when this member has been connected to the committee without a break (Duties) */
+  listeningSince?(): number | undefined
 }
 
 export interface MemberStages {
@@ -86,7 +88,7 @@ export function buildStages (o: StagesOptions): MemberStages {
   })
   stages.candidates = new SealedCandidates({ machine, table, store: o.store, pool, domainId: config.root().bytes, publish: o.publishCandidate, metrics, log, emit: o.emit })
   stages.bus = new CommandBus({ machine, table, store: o.store, publish: o.publishCommand, after: async (kind, slot, value) => react(stages, o, kind, slot, value), log })
-  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, clock: o.clock, signOpen: async (slot, root) => o.openSigner.sign(slot, root), equivocate: o.equivocate, stopped: o.stopped, onMissed: o.onMissed })
+  stages.duties = new Duties({ index: o.index, config, machine, bus: stages.bus, table, pool, hints: stages.hints, metrics, log, ...o.leader, clock: o.clock, signOpen: async (slot, root) => o.openSigner.sign(slot, root), equivocate: o.equivocate, stopped: o.stopped, onMissed: o.onMissed, listeningSince: o.listeningSince })
   stages.simulator = new SimulateAndSign({
     index: o.index,
     machine,

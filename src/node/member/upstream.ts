@@ -41,7 +41,7 @@ export interface UpstreamOptions {
   state(head: RpcBlock): Promise<GateState>
   clock(): SlotClock
   /** a transaction was refused at the gate (for the refusal counter) */
-  onRefused?(code: TxRefusal['code']): void
+  onRefused?(refusal: TxRefusal): void
   /** the member's slot work, which the gate waits for */
   priority?: SlotPriority
 }
@@ -89,7 +89,7 @@ export class Upstream {
     if (priority != null && priority.busy) {
       if (priority.waiting >= MAX_WAITING_INGESTION) {
         const busy = new TxRefusal('busy', `busy: ${priority.waiting} batches wait for the slot being simulated; try again`)
-        this.#o.onRefused?.(busy.code)
+        this.#o.onRefused?.(busy)
         return taken.map(() => busy)
       }
       await priority.idle()
@@ -99,7 +99,7 @@ export class Upstream {
     const relay: Uint8Array[] = []
     for (const [i, g] of gated.entries()) {
       if (g instanceof TxRefusal) {
-        this.#o.onRefused?.(g.code)
+        this.#o.onRefused?.(g)
         out.push(g)
         continue
       }
@@ -116,7 +116,7 @@ export class Upstream {
         out.push(g.decoded.hash)
       } catch (err) {
         if (!(err instanceof TxRefusal)) { throw err }
-        this.#o.onRefused?.(err.code)
+        this.#o.onRefused?.(err)
         out.push(err)
       }
     }
@@ -154,8 +154,9 @@ export class Upstream {
     const refused = gated.findIndex(g => g instanceof TxRefusal)
     if (refused >= 0) {
       const r = gated[refused] as TxRefusal
-      this.#o.onRefused?.(r.code)
-      throw new TxRefusal(r.code, `txs[${refused}]: ${r.message}`)
+      const named = new TxRefusal(r.code, `txs[${refused}]: ${r.message}`)
+      this.#o.onRefused?.(named)
+      throw named
     }
     this.#o.blobs.add(sidecars)
     this.#o.pool.addBid(bid)
