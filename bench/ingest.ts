@@ -135,7 +135,7 @@ export async function ingestBench (): Promise<BenchSection> {
         ['alone', json.slotMs.alone, 1],
         ['flooded, slot priority (what members run)', json.slotMs.flooded, json.floodedOverAlone],
         ['flooded, no priority (baseline)', json.slotMs.floodedNoPriority, json.floodedNoPriorityOverAlone]
-      ]) + `\n\nBatches of ${BATCH} through the gate (one proof batch per batch). The flood: ${flooded} distinct transactions from unfunded senders in ${round(floodSeconds, 1)} s of slot runs (${SLOT_RUNS} runs of each variant, interleaved)${wrapped ? '; the flood ran out of fresh transactions and reused some (their decodes were cached)' : ''}. Target: flooded with priority ≤ 1.2 × alone.`
+      ]) + `\n\nBatches of ${BATCH} through the gate (one proof batch per batch). The flood: ${flooded} transactions from unfunded senders (${flood.length} distinct) in ${round(floodSeconds, 1)} s of slot runs (${SLOT_RUNS} runs of each variant, interleaved)${wrapped ? '; past the first ' + String(flood.length) + ' they came again, decoded already, so the later flood cost the gate less than fresh junk would' : ''}. Target: flooded with priority ≤ 1.2 × alone.`
     }
   } finally {
     await anvil.stop()
