@@ -1,8 +1,8 @@
 /**
  * The transaction gate at ingestion: a submitted transaction enters the pool only if it could run in
  * the next block — it decodes under the rules in force, is within the size, gas and fee bounds, and
- * its sender's nonce and balance on the latest head (the verified state the member simulates on,
- * batched per call and cached per block by the parent cache) allow it. What fails is refused with
+ * its sender's nonce and balance on the latest head (proven against its state root, batched per call
+ * and cached per block) allow it. What fails is refused with
  * geth's JSON-RPC error (code -32000, geth's words), so a wallet shows what it would show against a
  * node; nothing refused reaches the pool, the relay or a slot, so junk costs the gate, never a slot's
  * simulation.

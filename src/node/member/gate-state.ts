@@ -1,7 +1,7 @@
 /**
  * What the transaction gate and the pool read of the member's chain: a sender's account on the head
- * (the proven parent the next slot simulates on, so the gate's reads warm that slot's state), and a
- * transaction decoded under the rules in force now.
+ * (proven against the head's state root, from the gate's own parent cache), and a transaction decoded
+ * under the rules in force now.
  */
 import { rulesAt, txDecoder } from '../../core/index.ts'
 import type { ProvenParent } from '../../chain/index.ts'

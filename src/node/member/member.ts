@@ -127,6 +127,7 @@ export class MemberNode extends EventTarget {
   readonly #o: MemberNodeOptions
   readonly #rpc: ChainRpc
   readonly #parents: ProvenParentCache
+  readonly #gateParents: ProvenParentCache
   readonly #upstream: Upstream
   readonly #priority = new SlotPriority()
   /** since when the private plane has held a connection to another member without a break */
@@ -158,6 +159,7 @@ export class MemberNode extends EventTarget {
         this.log.debug('parent-state-opened', { path })
       }
     })
+    this.#gateParents = new ProvenParentCache(this.#rpc, { max: 2, warm: false })
     this.#upstream = new Upstream({
       pool: this.pool,
       blobs: this.blobs,
@@ -165,7 +167,9 @@ export class MemberNode extends EventTarget {
       rules: () => this.rules,
       publishPool: async bytes => { await this.privatePlane.pubsub.publish(this.topics.pool, bytes) },
       head: () => this.#trigger?.head,
-      state: async head => gateState(await this.#parents.get(head.hash)),
+      // its own parent cache: a gate batch that fails (an RPC answer that does not verify) must never
+      // fail a slot's simulation awaiting the same proofs; the reads are cheap beside the slot's
+      state: async head => gateState(await this.#gateParents.get(head.hash)),
       clock: () => this.beacon.clock,
       onRefused: r => {
         this.metrics.ingestionRefusals.inc({ code: r.code })
