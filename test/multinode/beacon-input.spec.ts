@@ -75,8 +75,9 @@ describe('multinode: slot environments from the beacon API', function () {
       // member 3 opens its slots with its own beacon node's fee recipient: refused, never sealed as it
       // opened them (the fee recipient below is the announced one); member 4 never hears of its slots,
       // so the next member by rank opens them (takeover) and they seal. Here a slot's payload attributes
-      // come late in its building window (the source follows anvil's blocks), after every rank's turn,
-      // so an honest takeover can race member 3's OpenSlot and win: that slot then seals as announced.
+      // come late in its building window (the source follows anvil's blocks), after every rank's turn
+      // on the slot clock, so ranks count their turns from the arrival; a member 3 OpenSlot slower than
+      // that can still lose to an honest takeover, and that slot then seals as announced.
       expect(c.committeeRoster.map(toHex).sort(), `slot ${c.slot} signers`).to.deep.equal(honest)
       expect(toHex(c.header.feeRecipient)).to.equal(toHex(testnetFeeRecipient(env.proposerIndex)))
       expect(c.header.timestamp).to.equal(net.beacon.clock.timestampOf(c.slot))

@@ -94,8 +94,12 @@ export class Duties {
     const { index, config, table } = this.#o
     const slot = env.slot
     if (this.#o.stopped() || this.#opened(slot)) { return }
-    const wait = openTurnAt(this.#o.clock(), slot, config.committeeSize, index, config.tuning.openTimeoutMs) - Date.now()
     const rank = takeoverRank(slot, config.committeeSize, index)
+    const turnAt = openTurnAt(this.#o.clock(), slot, config.committeeSize, index, config.tuning.openTimeoutMs)
+    // the slot's payload attributes came after this rank's turn on the slot clock: the leader cannot
+    // have opened before they came either, so each rank still waits its share from their arrival
+    // (else every rank opens at once with the leader, and the first OpenSlot to arrive wins)
+    const wait = turnAt > Date.now() ? turnAt - Date.now() : rank * config.tuning.openTimeoutMs
     if (rank === 0) {
       await this.#openNow(env, parent)
       return
@@ -111,10 +115,6 @@ export class Duties {
       }
       this.#o.log.warn('open-takeover', { slot, rank })
       void this.#openNow(env, parent)
-    }
-    if (wait <= 0) {
-      takeOver()
-      return
     }
     table.at(slot)?.after(wait, takeOver)
   }
