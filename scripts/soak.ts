@@ -27,7 +27,8 @@ async function rssMb (pid: number | undefined): Promise<number | undefined> {
 
 async function heapMb (port: number | undefined): Promise<number | undefined> {
   if (port == null) { return undefined }
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text().catch(() => '')
+  // a member too busy to answer in 5 s gives no sample, not a crash of the soak
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) }).then(async r => r.text()).catch(() => '')
   const used = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]
   return used == null ? undefined : Math.round(Number(used) / 1024 / 1024)
 }

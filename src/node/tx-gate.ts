@@ -15,6 +15,9 @@ import { MAX_TRANSACTION_BYTES } from '../proto/index.ts'
 import type { RpcBlock } from '../chain/index.ts'
 import type { ChainRules, DecodedTx, DecodeFailure, ForkSchedule } from '../core/index.ts'
 
+/** ms before the head's state is asked again when an answer did not verify */
+const STATE_RETRY_MS = 250
+
 /** geth's error code for every transaction it will not take (JSON-RPC "server error") */
 export const TX_REFUSED_RPC_CODE = -32000
 
@@ -147,6 +150,17 @@ export class TxGate {
     })
     const senders = [...new Set(first.flatMap(d => d instanceof TxRefusal ? [] : [d.sender]))]
     if (senders.length === 0) { return first as TxRefusal[] }
+    // an answer that does not verify may be a node caught between blocks (anvil serves a balance set
+    // before the block that carries it is mined): asked again once before the sender hears of it
+    let out = await this.#withState(head, first, senders)
+    if (out.some(o => o instanceof TxRefusal && o.code === 'state-unavailable')) {
+      await new Promise(resolve => setTimeout(resolve, STATE_RETRY_MS))
+      out = await this.#withState(head, first, senders)
+    }
+    return out
+  }
+
+  async #withState (head: RpcBlock, first: Array<DecodedTx | TxRefusal>, senders: string[]): Promise<Array<GatedTx | TxRefusal>> {
     let state: GateState
     try {
       state = await this.#o.state(head)

@@ -93,7 +93,7 @@ describe('hardening: a live testnet under attack', function () {
       expect(replies).to.have.length(batch.length)
       for (const r of replies) {
         expect(r.error?.code).to.equal(-32000)
-        expect(r.error?.message).to.match(/^insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} have 0 want \d+$/)
+        expect(r.error?.message, r.error?.message).to.match(/^insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} have 0 want \d+$/)
       }
     }
     for (const r of raws) { hashes.add(toHex(r)) }
