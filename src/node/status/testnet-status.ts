@@ -26,7 +26,6 @@ export interface TestnetStatusOptions {
 export interface ProposedView {
   slot: number
   from: 'committee' | 'fallback'
-  hash: string
   /** the candidate the follower verified (undefined for a fallback) */
   verified: boolean
 }

@@ -206,7 +206,7 @@ export class Testnet {
     if (b.refused?.[0] != null) {
       this.failure ??= `slot ${b.slot}: the chain refused a transaction of the candidate: ${b.refused[0]}`
     }
-    this.status?.proposed({ slot: b.slot, from: b.from, hash: b.hash, verified: c != null && b.verdict?.mismatches.length === 0 })
+    this.status?.proposed({ slot: b.slot, from: b.from, verified: c != null && b.verdict?.mismatches.length === 0 })
     this.options.onProgress?.({ ...slotProgress(b.slot, c, b.hash, this.n, this.sealLatency.get(b.slot)), from: b.from, blobs: b.blobs, secondEvm: b.verdict == null ? undefined : verdictWords(b.verdict) })
   }
 
