@@ -1,8 +1,8 @@
 /**
  * `npm run soak -- --slots 2000 [--members 4] [--block-time 1] [--every 100]`: a long testnet run (not in
- * CI) that samples every member's RSS (/proc) and V8 heap (its metrics endpoint) each `--every` slots
- * and prints a Markdown table for BENCHMARKS.md, with each member's spread over the run after the
- * first sample (the warm-up). Target: RSS ≤ 300 MB steady and flat (± 10 %).
+ * CI) that samples every member's RSS (/proc) and V8 heap, committed and used (its metrics endpoint),
+ * each `--every` slots and prints a Markdown table for BENCHMARKS.md, with each member's spread over
+ * the run after the first sample (the warm-up). Target: RSS ≤ 300 MB steady and flat (± 10 %).
  */
 import { readFile } from 'node:fs/promises'
 import { Command } from 'commander'
@@ -25,12 +25,16 @@ async function rssMb (pid: number | undefined): Promise<number | undefined> {
   return kb == null ? undefined : Math.round(Number(kb) / 1024)
 }
 
-async function heapMb (port: number | undefined): Promise<number | undefined> {
-  if (port == null) { return undefined }
+/** V8 heap committed and used, MB, from the member's metrics */
+async function heapMb (port: number | undefined): Promise<{ total?: number, used?: number }> {
+  if (port == null) { return {} }
   // a member too busy to answer in 5 s gives no sample, not a crash of the soak
   const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) }).then(async r => r.text()).catch(() => '')
-  const used = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1]
-  return used == null ? undefined : Math.round(Number(used) / 1024 / 1024)
+  const mb = (name: string): number | undefined => {
+    const v = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]
+    return v == null ? undefined : Math.round(Number(v) / 1024 / 1024)
+  }
+  return { total: mb('nodejs_heap_size_total_bytes'), used: mb('nodejs_heap_size_used_bytes') }
 }
 
 await useNativeSszHasher()
@@ -48,7 +52,8 @@ try {
     const sample = await Promise.all(net.members.map(async (m, i) => {
       const r = await rssMb(m.pid)
       if (r != null) { rss[i].push(r) }
-      return `${r ?? '–'} / ${await heapMb(m.ready?.metricsPort) ?? '–'}`
+      const heap = await heapMb(m.ready?.metricsPort)
+      return `${r ?? '–'} / ${heap.total ?? '–'} / ${heap.used ?? '–'}`
     }))
     const line = `| ${at} | ${net.candidates.size} | ${sample.join(' | ')} |`
     rows.push(line)
@@ -64,7 +69,7 @@ const spread = rss.map(xs => {
   return `${Math.min(...steady)}–${Math.max(...steady)} MB (${Math.round((Math.max(...steady) - Math.min(...steady)) / mid * 100)} % of the median)`
 })
 process.stdout.write([
-  `| slots | candidates | ${Array.from({ length: members }, (_, i) => `member ${i} RSS / heap MB`).join(' | ')} |`,
+  `| slots | candidates | ${Array.from({ length: members }, (_, i) => `member ${i} RSS / heap / used MB`).join(' | ')} |`,
   `|---|---|${Array.from({ length: members }, () => '---').join('|')}|`,
   ...rows,
   '',

@@ -1,12 +1,19 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'aegir/chai'
 import { parseConfig } from '../src/config/index.ts'
-import { candidateToJson } from '../src/node/index.ts'
+import { candidateToJson, MEMBER_NODE_FLAGS } from '../src/node/index.ts'
 import { encodeMessage } from '../src/proto/index.ts'
 import { runCli } from './fixtures/cli.ts'
 import { configJson, memberKeys, seal, unsignedCandidate } from './fixtures/committee.ts'
+
+describe('cli: entry point', () => {
+  it('`atelier` runs with the V8 flags the testnet gives its members (the heap bounds BENCHMARKS.md measured)', async () => {
+    const [shebang] = (await readFile(new URL('../src/cli/bin.ts', import.meta.url), 'utf8')).split('\n')
+    expect(shebang).to.equal(`#!/usr/bin/env -S node ${MEMBER_NODE_FLAGS.join(' ')}`)
+  })
+})
 
 describe('cli: config fingerprint and verify', function () {
   this.timeout(60_000)

@@ -2,7 +2,7 @@ import { createLegacyTx } from '@ethereumjs/tx'
 import { hexToBytes } from '@ethereumjs/util'
 import { expect } from 'aegir/chai'
 import { ProvenParentCache } from '../src/chain/index.ts'
-import { makeCommon } from '../src/core/index.ts'
+import { forgetDecoded, makeCommon, txDecoder } from '../src/core/index.ts'
 import { InputPool, TxGate, TxRefusal } from '../src/node/index.ts'
 import { gateState } from '../src/node/member/gate-state.ts'
 import { Workload } from '../src/node/workload/workload.ts'
@@ -110,5 +110,23 @@ describe('node: the transaction gate against a real chain (anvil)', function () 
     pool.reserve(7, pool.unsealedFor())
     const late = await at(stateNonce, 9_000_000_000n)
     expect(() => pool.admit(late)).to.throw(TxRefusal, /is in a sealed or open slot already/)
+  })
+  it('a spent transaction leaves the process decoder with the pool (its decoded form is not held for the LRU)', async () => {
+    const w = new Workload(common, [fx.chain.workload.keys[0]])
+    w.addresses.push(fx.chain.workload.addresses[1])
+    w.nonces[0] = BigInt(await fx.anvil.rpc<string>('eth_getTransactionCount', [w.addresses[0], 'latest']))
+    const [a, b] = await gate.admit([w.ethTransfer(0, w.addresses[1], 1n), w.ethTransfer(0, w.addresses[1], 2n)])
+    if (a instanceof TxRefusal || b instanceof TxRefusal) { throw new Error(`refused: ${String(a)} ${String(b)}`) }
+    const decoder = txDecoder(RULES)
+    expect(decoder.has(a.decoded.hash) && decoder.has(b.decoded.hash), 'the gate decoded both').to.equal(true)
+    const gone: string[] = []
+    const pool = new InputPool({ onGone: hash => { gone.push(hash); forgetDecoded(`0x${hash}`) } })
+    pool.admit(a)
+    pool.admit(b)
+    pool.reserve(3, [a.decoded.raw, b.decoded.raw])
+    // sealed with the first only: the first is spent, the second could not run and goes with the slot
+    pool.settle(3, [a.decoded.raw])
+    expect(gone.map(h => `0x${h}`).sort()).to.deep.equal([a.decoded.hash, b.decoded.hash].sort())
+    expect(decoder.has(a.decoded.hash) || decoder.has(b.decoded.hash)).to.equal(false)
   })
 })

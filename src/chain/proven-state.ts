@@ -15,7 +15,7 @@
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
 import { Account, bytesToHex, bytesToUnprefixedHex, concatBytes, createAccountFromRLP, hexToBytes, KECCAK256_RLP, MapDB, setLengthLeft, ValueEncoding } from '@ethereumjs/util'
-import { CodedError, keccak256 } from '../proto/index.ts'
+import { CodedError, keccak256, toHex } from '../proto/index.ts'
 import { RpcError } from './errors.ts'
 import { headerHash } from './header-hash.ts'
 import { memoized, remember } from './memo.ts'
@@ -285,7 +285,7 @@ export class ProvenParent {
     if (bytesToHex(keccak256(code)) !== bytesToHex(account.codeHash)) {
       throw new ParentStateProofError('parent-state-proof', `code of ${address}: the chain RPC's answer does not hash to the proven code hash`)
     }
-    this.nodes.set(bytesToUnprefixedHex(concatBytes(CODEHASH_PREFIX, account.codeHash)), code)
+    this.nodes.set(toHex(concatBytes(CODEHASH_PREFIX, account.codeHash)), code)
   }
 
   /**
@@ -373,7 +373,8 @@ export class ProvenParent {
   #addNodes (proof: string[]): void {
     for (const hex of proof) {
       const node = hexToBytes(hex as `0x${string}`)
-      this.nodes.set(bytesToUnprefixedHex(keccak256(node)), node)
+      // the node map lives as long as the parent is cached: flat keys (see toHex)
+      this.nodes.set(toHex(keccak256(node)), node)
     }
   }
 }

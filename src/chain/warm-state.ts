@@ -10,11 +10,13 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { CODEHASH_PREFIX } from '@ethereumjs/statemanager'
-import { bytesToUnprefixedHex, concatBytes, createAccountFromRLP, KECCAK256_RLP } from '@ethereumjs/util'
+import { concatBytes, createAccountFromRLP, KECCAK256_RLP } from '@ethereumjs/util'
+import { toHex } from '../proto/index.ts'
 
 type Node = Uint8Array | Node[]
 
-const hexOf = (b: Uint8Array): string => bytesToUnprefixedHex(b)
+// the map outlives the slot (it seeds the next parent): flat keys (see toHex)
+const hexOf = (b: Uint8Array): string => toHex(b)
 
 /** A compact-encoded path's leaf flag (Ethereum's hex-prefix encoding: 2 or 3 in the first nibble). */
 const isLeafPath = (path: Uint8Array): boolean => path.length > 0 && (path[0] >> 4) >= 2

@@ -26,7 +26,8 @@ import type { AuctionBidValue, BundleValue } from '../proto/index.ts'
 export const MAX_POOL = 20_000
 /** a replacement (same sender and nonce) must raise both fees by this many percent (geth's PriceBump) */
 export const PRICE_BUMP_PERCENT = 10n
-const MAX_SPENT = 200_000
+/** ~32 slots of full blocks: a relay later than that finds its nonce spent at simulation */
+const MAX_SPENT = 65_536
 /** sealed slots whose block the chain has not shown yet, at most; the oldest is released first */
 const MAX_AWAITING_CHAIN = 64
 
@@ -54,17 +55,20 @@ export class InputPool {
   readonly #info = new Map<string, PoolTx>()
   readonly #describe?: (raw: Uint8Array) => DecodedTx | undefined
   readonly #onPromoted?: (raws: Uint8Array[]) => void
+  readonly #onGone?: (hash: string) => void
 
   /**
    * `blobs`: a blob transaction is offered to a slot only while its sidecars are held there;
    * `describe`: decodes a transaction (undefined if it does not), so relayed ones are indexed by sender;
    * `onPromoted`: kept-aside transactions a relayed one let into the pool (this member took them in,
-   * so it relays them)
+   * so it relays them); `onGone`: a transaction left for good (spent, or gone with its slot), by hash
+   * (hex without `0x`), so what was kept for it can go too
    */
-  constructor (options: { blobs?: BlobStore, describe?(raw: Uint8Array): DecodedTx | undefined, onPromoted?(raws: Uint8Array[]): void } = {}) {
+  constructor (options: { blobs?: BlobStore, describe?(raw: Uint8Array): DecodedTx | undefined, onPromoted?(raws: Uint8Array[]): void, onGone?(hash: string): void } = {}) {
     this.#blobs = options.blobs
     this.#describe = options.describe
     this.#onPromoted = options.onPromoted
+    this.#onGone = options.onGone
   }
 
   /**
@@ -152,6 +156,7 @@ export class InputPool {
 
   /** The transaction left the pool for good (spent, dropped, evicted): its sender's nonce is free. */
   #forget (hash: string): void {
+    this.#onGone?.(hash)
     const info = this.#info.get(hash)
     if (info == null) { return }
     this.#info.delete(hash)

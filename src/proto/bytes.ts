@@ -1,4 +1,5 @@
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
+import { Buffer } from 'node:buffer'
+import { hexToBytes } from '@noble/hashes/utils.js'
 import { compare } from 'uint8arrays/compare'
 import { concat } from 'uint8arrays/concat'
 import { equals } from 'uint8arrays/equals'
@@ -6,9 +7,14 @@ import { equals } from 'uint8arrays/equals'
 /** Same length, same bytes. */
 export const equalBytes: (a: Uint8Array, b: Uint8Array) => boolean = equals
 
-/** Lowercase hex without `0x`. */
+/**
+ * Lowercase hex without `0x`, as one flat string. Hex built a character pair at a time (noble's and
+ * ethereumjs's `bytesToHex`) is a V8 rope that a Map key keeps whole: measured on Node 24, 910 bytes
+ * per 32-byte key held in a Map against 128 flat, and 5.5 KB against ~0.4 KB for a BLS memo key; the
+ * ropes were a fifth of a member's live heap after 200 slots. Buffer's encoder is also 1.6–5× faster.
+ */
 export function toHex (bytes: Uint8Array): string {
-  return bytesToHex(bytes)
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
 }
 
 /** Accepts hex with or without `0x`; throws on odd length or non-hex characters. */

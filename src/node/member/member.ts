@@ -19,6 +19,7 @@
 import { join } from 'node:path'
 import { BeaconView } from '../../beacon/index.ts'
 import { ChainRpc, detectChainInfo, HeadWatcher, ProvenParentCache } from '../../chain/index.ts'
+import { forgetDecoded } from '../../core/index.ts'
 import { AtelierMachine, SafeSigner } from '../../machine/index.ts'
 import { serveBlobs, serveHints, serveSync } from '../../p2p/index.ts'
 import { blsSign, encodeMessage, MAX_EXTRA_DATA_BYTES, openSlotSigningRoot, toHex } from '../../proto/index.ts'
@@ -106,7 +107,9 @@ export class MemberNode extends EventTarget {
   readonly pool = new InputPool({
     blobs: this.blobs,
     describe: raw => describeTx(raw, this.rules),
-    onPromoted: raws => { this.#upstream.relay(raws) }
+    onPromoted: raws => { this.#upstream.relay(raws) },
+    // a spent transaction is not simulated again: its decoded form (~5.7 KB) need not wait for the LRU
+    onGone: hash => { forgetDecoded(`0x${hash}`) }
   })
 
   readonly topics: GossipTopicNames

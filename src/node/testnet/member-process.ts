@@ -9,13 +9,14 @@ import type { WriteStream } from 'node:fs'
 
 /** The CLI entry next to this module: src/cli/bin.ts from source, dist/src/cli/bin.js when built. */
 /**
- * V8 flags a member runs with (bin.ts's shebang carries the same). Node 24 on a large machine sizes
- * the young generation's semi-spaces far above what a member's allocation rate needs, and the heap
- * grows with it: measured in a 4-member, 1-s-slot testnet over 200 slots, member RSS 650-695 MB by
- * default, 262-294 MB with 8 MB semi-spaces (heap committed 400-490 MB → 130-146 MB); BENCHMARKS.md
- * `soak` has the long run.
+ * V8 flags a member runs with (bin.ts's shebang carries the same; test/cli.spec.ts holds them equal).
+ * Measured in a 4-member, 1-s-slot testnet (20 transactions per slot) on Node 24: by default the
+ * young generation's semi-spaces are sized for a large machine and old space grows to ~3× what is
+ * live before a full collection, so member RSS reached 650-695 MB by slot 200 over ~100 MB live.
+ * 8 MB semi-spaces and old space allowed 1.5× its live size after each collection: heap committed
+ * 128-133 MB and flat from slot 60 to 300 (RSS 265-300 MB); BENCHMARKS.md `soak` has the long run.
  */
-export const MEMBER_NODE_FLAGS = ['--max-semi-space-size=8']
+export const MEMBER_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50']
 
 export const CLI_ENTRY = fileURLToPath(new URL(`../../cli/bin${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
