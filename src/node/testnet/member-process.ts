@@ -13,10 +13,17 @@ import type { WriteStream } from 'node:fs'
  * Measured in a 4-member, 1-s-slot testnet (20 transactions per slot) on Node 24: by default the
  * young generation's semi-spaces are sized for a large machine and old space grows to ~3× what is
  * live before a full collection, so member RSS reached 650-695 MB by slot 200 over ~100 MB live.
- * 8 MB semi-spaces and old space allowed 1.5× its live size after each collection: heap committed
- * 128-133 MB and flat from slot 60 to 300 (RSS 265-300 MB); BENCHMARKS.md `soak` has the long run.
+ * With 8 MB semi-spaces and old space allowed 1.3× its live size after each collection the heap
+ * committed stays at ~110 MB (RSS ~240 MB with MEMBER_NODE_ENV), at 45 major collections of ~23 ms
+ * per 300 slots; BENCHMARKS.md `soak` has the 2000-slot run.
  */
-export const MEMBER_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=50']
+export const MEMBER_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=30']
+
+/**
+ * Environment a member runs with (the shebang again): glibc gives each thread that allocates its own
+ * arena (up to 8 per core), and a member's arenas held 45 MB of its ~300 MB RSS in the soak.
+ */
+export const MEMBER_NODE_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' }
 
 export const CLI_ENTRY = fileURLToPath(new URL(`../../cli/bin${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
 
@@ -66,7 +73,7 @@ export class MemberProcess {
   /** Starts the process and resolves once it prints its ready line. */
   async start (timeoutMs = 60_000): Promise<ReadyLine> {
     this.#log = createWriteStream(this.logPath, { flags: 'a' })
-    const child = spawn(process.execPath, [...MEMBER_NODE_FLAGS, this.entry, 'node', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...MEMBER_NODE_FLAGS, this.entry, 'node', ...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...MEMBER_NODE_ENV } })
     this.#child = child
     createInterface({ input: child.stderr }).on('line', line => {
       this.#log?.write(line + '\n')
