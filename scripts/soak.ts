@@ -62,11 +62,13 @@ try {
 } finally {
   await net.stop()
 }
+// "flat ± 10 %": each sample after the warm-up against the member's median over the same samples
 const spread = rss.map(xs => {
   const steady = xs.slice(1)
   if (steady.length === 0) { return '–' }
   const mid = steady.slice().sort((a, b) => a - b)[Math.floor(steady.length / 2)]
-  return `${Math.min(...steady)}–${Math.max(...steady)} MB (${Math.round((Math.max(...steady) - Math.min(...steady)) / mid * 100)} % of the median)`
+  const pct = (x: number): number => Math.round((x - mid) / mid * 1000) / 10
+  return `${Math.min(...steady)}–${Math.max(...steady)} MB (median ${mid}: ${pct(Math.min(...steady))} % / +${pct(Math.max(...steady))} %)`
 })
 process.stdout.write([
   `| slots | candidates | ${Array.from({ length: members }, (_, i) => `member ${i} RSS / heap / used MB`).join(' | ')} |`,
