@@ -14,8 +14,8 @@ import type { WriteStream } from 'node:fs'
  * young generation's semi-spaces are sized for a large machine and old space grows to ~3× what is
  * live before a full collection, so member RSS reached 650-695 MB by slot 200 over ~100 MB live.
  * With 8 MB semi-spaces and old space allowed 1.3× its live size after each collection the heap
- * committed stays at ~110 MB (RSS ~240 MB with MEMBER_NODE_ENV), at 45 major collections of ~23 ms
- * per 300 slots; BENCHMARKS.md `soak` has the 2000-slot run.
+ * committed stays at 108-137 MB (RSS 224-273 MB with MEMBER_NODE_ENV) over 2000 slots, at 45 major
+ * collections of ~23 ms per 300 slots; BENCHMARKS.md `soak` has the 2000-slot run.
  */
 export const MEMBER_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=30']
 
