@@ -16,7 +16,7 @@ import { toHex } from '../proto/index.ts'
 type Node = Uint8Array | Node[]
 
 // the map outlives the slot (it seeds the next parent): flat keys (see toHex)
-const hexOf = (b: Uint8Array): string => toHex(b)
+const hexOf = toHex
 
 /** A compact-encoded path's leaf flag (Ethereum's hex-prefix encoding: 2 or 3 in the first nibble). */
 const isLeafPath = (path: Uint8Array): boolean => path.length > 0 && (path[0] >> 4) >= 2

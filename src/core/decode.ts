@@ -85,10 +85,6 @@ export class TxDecoder {
     this.#outcomes = new LRUCache({ max })
   }
 
-  get size (): number {
-    return this.#outcomes.size
-  }
-
   has (hash: string): boolean {
     return this.#outcomes.has(hash)
   }

@@ -13,8 +13,9 @@
  * Each stage is its own file under node/member/: the slot table (per-slot state), the command bus
  * (apply, reorder, log, replay), the duties (open, seal, takeover, retire), the simulator and its
  * environment check, the hint book, the gossip handlers, the sealed candidates and catch-up, built by
- * stages.ts; the slot trigger (beacon events meet the head), the upstream inputs, the planes. This file only starts and stops them, in order (which is why it stays a
- * little past 300 lines: the start-up sequence reads best in one place).
+ * stages.ts; the slot trigger (beacon events meet the head), the upstream inputs, the planes; what a
+ * member is started with is member-options.ts. This file only starts and stops them, in order (which
+ * is why it stays past 300 lines: the start-up sequence reads best in one place).
  */
 import { join } from 'node:path'
 import { BeaconView } from '../../beacon/index.ts'
@@ -47,56 +48,17 @@ import type { CommandBus } from './command-bus.ts'
 import type { Duties } from './duties.ts'
 import type { HintBook } from './hint-book.ts'
 import type { SealedCandidates, SealedEvent } from './sealed-candidates.ts'
-import type { SimulationHook } from './simulator.ts'
 import type { ChainInfo, RpcBlock } from '../../chain/index.ts'
 import type { Config } from '../../config/index.ts'
 import type { ForkSchedule } from '../../core/index.ts'
-import type { MemberKeys, QuoteProvider } from '../../enclave/index.ts'
 import type { ApplyResult } from '../../machine/index.ts'
 import type { Plane, RosterService } from '../../p2p/index.ts'
 import type { HintBundleValue, MessageValues, OpenSlotFieldsValue } from '../../proto/index.ts'
 import type { GossipTopicNames, SlotMessageKind } from '../../topics/index.ts'
 import type { Logger } from '../log.ts'
+import type { MemberNodeOptions, OpenHook } from './member-options.ts'
 
-export interface MemberNodeOptions {
-  config: Config
-  keys: MemberKeys
-  dataDir: string
-  quoteProvider: QuoteProvider
-  /** operator tickets for this member's two peer ids */
-  operatorTickets: { private: string, public: string }
-  listenPrivate?: string[]
-  /** private-plane addresses announced to the committee instead of the listen ones (a NAT, a proxy) */
-  announcePrivate?: string[]
-  listenPublic?: string[]
-  /** other members' private-plane multiaddrs; public planes are found through roster gossip */
-  bootstrap?: string[]
-  /** serve the ingestion JSON-RPC on 127.0.0.1:port (0 = any free port) */
-  ingestionPort?: number
-  /** serve Prometheus metrics on 127.0.0.1:port (0 = any free port) */
-  metricsPort?: number
-  logger?: Logger
-  /**
-   * this member's beacon node (REST API): the slot clock and every slot's environment come from its
-   * `payload_attributes` events
-   */
-  beaconApi: string
-  /** the extra data of the blocks this member leads (≤ 32 bytes; default `atelier`) */
-  extraData?: Uint8Array
-  /** the gas limit the blocks this member leads move toward (1/1024 of the parent's per block) */
-  gasLimitTarget?: bigint
-  /** start each parent from this member's own post-state where it holds it (default true; false: proofs only, for comparison) */
-  warmState?: boolean
-  /** test-only: a faulty image's simulation (a divergent member); never set in production */
-  simulationHook?: SimulationHook
-  /** test-only: a faulty image's opener, which signs these other OpenSlots too (an equivocating leader); never set in production */
-  openHook?: OpenHook
-}
-
-/** test-only: what a faulty opener signs besides its OpenSlot */
-export interface OpenHook {
-  others(fields: OpenSlotFieldsValue): OpenSlotFieldsValue[]
-}
+export type { MemberNodeOptions, OpenHook } from './member-options.ts'
 
 export class MemberNode extends EventTarget {
   readonly index: number
@@ -404,7 +366,6 @@ export class MemberNode extends EventTarget {
     return this.#duties.retireSlot(slot)
   }
 
-  /** Multiaddrs (with peer ids) of this member's planes. */
   /** Keeps #listeningSince: from the first private-plane connection on, until the last one drops. */
   #watchListening (): void {
     const node = this.privatePlane.node
@@ -419,6 +380,7 @@ export class MemberNode extends EventTarget {
     return this.#trigger?.head
   }
 
+  /** Multiaddrs (with peer ids) of this member's planes. */
   addresses (): { private: string[], public: string[] } {
     return {
       private: this.privatePlane.addresses().map(String),
