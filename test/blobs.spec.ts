@@ -84,6 +84,11 @@ describe('blob transactions: network form, sidecars, bundles', function () {
     expect(blobsBundleMismatch(bundle, [hashes[0], new Uint8Array(32).fill(1)])).to.match(/blob 1: its commitment hashes to/)
     const forged = { ...bundle, blobs: [bundle.blobs[0], Uint8Array.from(bundle.blobs[1]).fill(0, 0, 32 * 8)] }
     expect(blobsBundleMismatch(forged, hashes)).to.match(/cell proof does not open/)
+    // the good bundle's verdict is kept for those very bytes: two of its proofs swapped are checked again
+    const swapped = [...bundle.proofs]
+    ;[swapped[0], swapped[1]] = [swapped[1], swapped[0]]
+    expect(blobsBundleMismatch({ ...bundle, proofs: swapped }, hashes)).to.match(/cell proof does not open/)
+    expect(blobsBundleMismatch(bundle, hashes)).to.equal(undefined)
   })
 
   it('a member offers a blob transaction to a slot only while it holds its sidecars; the pool relay carries them', () => {

@@ -16,11 +16,11 @@ const BASE_FEE = 1_000_000_000n
 const keys = Array.from({ length: 4 }, (_, i) => new Uint8Array(32).fill(i + 51))
 const common = makeCommon(RULES)
 
-async function simulate (unsealed: Uint8Array[], funded: string[]): Promise<SlotResult> {
+async function simulate (unsealed: Uint8Array[], funded: string[], hints: SlotInputs['hints'] = []): Promise<SlotResult> {
   const inputs: SlotInputs = {
     parent: { number: 10n, hash: new Uint8Array(32).fill(1), timestamp: 1_750_000_000n, gasLimit: 30_000_000n, gasUsed: 15_000_000n, baseFeePerGas: BASE_FEE },
     env: { timestamp: 1_750_000_012n, feeRecipient: new Uint8Array(20).fill(0xfe), prevRandao: new Uint8Array(32), gasLimit: 30_000_000n },
-    hints: [],
+    hints,
     unsealed
   }
   return simulateSlot(inputs, RULES, memoryStateSource(funded))
@@ -50,6 +50,7 @@ describe('core: replacements and exclusion reasons', function () {
       expect(r.included.map(t => t.hash)).to.deep.equal([hashOf(high), hashOf(next)])
       const lost = r.excluded.find(e => e.hash === hashOf(low as Uint8Array))
       expect(lost?.reason).to.equal(`replaced by ${hashOf(high)} (same sender and nonce, higher fee)`)
+      expect(lost?.outlook, 'a replaced rival: no block takes it').to.equal('never')
     }
   })
 
@@ -97,20 +98,29 @@ describe('core: replacements and exclusion reasons', function () {
     const capped = r.excluded.filter(e => /block size cap/.test(e.reason))
     expect(capped.length, 'the rest are left out for the cap').to.equal(txs.length - r.body.length)
     expect(capped[0].reason).to.equal(`block size cap reached (${MAX_CANDIDATE_BLOCK_BYTES} bytes of RLP, the committee's: its candidate must fit one gossip frame)`)
+    expect(new Set(capped.map(e => e.outlook)), 'no room: the next block may have it').to.deep.equal(new Set(['room']))
   })
 
-  it('names intrinsic gas, a nonce gap and missing funds as such', async () => {
+  it('names intrinsic gas, a nonce gap, a spent nonce and missing funds as such, and which of them a later parent may take', async () => {
     const w = new Workload(common, keys)
     const fees = { maxPriorityFeePerGas: 1_000_000_000n, maxFeePerGas: 3_000_000_000n }
     const tooLittleGas = w.ethTransfer(0, w.addresses[1], 1n, { ...fees, gasLimit: 20_000n })
     w.nonces[1] = 3n
     const gap = w.ethTransfer(1, w.addresses[0], 1n, fees)
     const unfunded = w.ethTransfer(2, w.addresses[0], 1n, fees)
-    const r = await simulate([tooLittleGas, gap, unfunded], [w.addresses[0], w.addresses[1]])
-    expect(r.body).to.have.length(0)
-    const reason = (raw: Uint8Array): string | undefined => r.excluded.find(e => e.hash === hashOf(raw))?.reason
-    expect(reason(tooLittleGas)).to.equal('intrinsic gas too low: gas 20000, minimum needed 21000')
-    expect(reason(gap)).to.equal('nonce too high: next nonce 0, tx nonce 3')
-    expect(reason(unfunded)).to.equal('insufficient funds for gas * price + value')
+    // a hint spends sender 3's nonce 0 first: the pool's own nonce 0 of that sender comes too late
+    const hinted = w.ethTransfer(3, w.addresses[0], 1n, fees)
+    w.nonces[3] = 0n
+    const spent = w.ethTransfer(3, w.addresses[0], 2n, fees)
+    const r = await simulate([tooLittleGas, gap, unfunded, spent], [w.addresses[0], w.addresses[1], w.addresses[3]], [{ id: new Uint8Array(32).fill(7), bundle: { txs: [hinted], revertProtected: false } }])
+    expect(r.body).to.deep.equal([hinted])
+    const of = (raw: Uint8Array): [string, string] | undefined => {
+      const e = r.excluded.find(e => e.hash === hashOf(raw))
+      return e == null ? undefined : [e.reason, e.outlook]
+    }
+    expect(of(tooLittleGas)).to.deep.equal(['intrinsic gas too low: gas 20000, minimum needed 21000', 'never'])
+    expect(of(gap)).to.deep.equal(['nonce too high: next nonce 0, tx nonce 3', 'state'])
+    expect(of(unfunded)).to.deep.equal(['insufficient funds for gas * price + value', 'state'])
+    expect(of(spent)).to.deep.equal(['nonce too low: next nonce 1, tx nonce 0', 'never'])
   })
 })

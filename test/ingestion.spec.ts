@@ -1,6 +1,6 @@
 import { expect } from 'aegir/chai'
 import { keccak256, takeTransaction } from '../src/core/index.ts'
-import { InputPool, MAX_BATCH_CALLS, MAX_BID_HORIZON_SLOTS, MAX_BODY_BYTES, TxRefusal } from '../src/node/index.ts'
+import { InputPool, MAX_BATCH_CALLS, MAX_BID_HORIZON_SLOTS, MAX_BODY_BYTES, MAX_LEFT_OUT, TxRefusal } from '../src/node/index.ts'
 import { toHex } from '../src/proto/index.ts'
 import { ingestionEndpoint } from './fixtures/ingestion-endpoint.ts'
 import type { TestEndpoint } from './fixtures/ingestion-endpoint.ts'
@@ -103,20 +103,47 @@ describe('node: ingestion endpoint and input pool', () => {
     const [a, b, c] = [Uint8Array.of(2, 0xc1, 1), Uint8Array.of(2, 0xc1, 2), Uint8Array.of(2, 0xc1, 3)]
     pool.addTransactions([a, b, c])
     pool.reserve(7, [a, b])
+    // sealed with a alone, and nothing known here of why b is not in it (another opening of slot 7
+    // won, or this member had not simulated it yet): b is back in the pool
     pool.settle(7, [a], { number: 100, hash: '0xaa' })
-    pool.reserve(8, [c])
-    pool.settle(8, [c], { number: 101, hash: '0xcc' })
+    expect(pool.unsealedFor()).to.deep.equal([c, b])
+    pool.reserve(8, [b, c])
+    pool.settle(8, [b, c], { number: 101, hash: '0xcc' })
     expect(pool.size).to.equal(0)
-    expect(pool.awaitingChain).to.equal(2)
+    expect(pool.awaitingChain).to.equal(3)
     // relayed again while it waits: not taken
     expect(pool.addTransactions([a])).to.have.length(0)
     // block 100 is the candidate's: a is spent for good
     pool.onHead({ number: 100, hash: '0xaa', parentHash: '0x99' })
-    expect(pool.awaitingChain).to.equal(1)
+    expect(pool.awaitingChain).to.equal(2)
     expect(pool.addTransactions([a])).to.have.length(0)
-    // the chain's block 101 is another (a fallback): c goes back to the pool
+    // the chain's block 101 is another (a fallback): b and c go back to the pool
     pool.onHead({ number: 101, hash: '0xfb', parentHash: '0xaa' })
     expect(pool.awaitingChain).to.equal(0)
-    expect(pool.unsealedFor()).to.deep.equal([c])
+    expect(pool.unsealedFor()).to.deep.equal([b, c])
+  })
+
+  it('a transaction the sealed block left out goes back to the pool unless this member\'s simulation of that block found no block can take it; invalid on its parent in MAX_LEFT_OUT sealed slots, it goes; for want of room it stays', () => {
+    const gone: string[] = []
+    const pool = new InputPool({ onGone: h => { gone.push(h) } })
+    const [kept, full, never, later] = [1, 2, 3, 4].map(i => Uint8Array.of(2, 0xd0, i))
+    const h = (raw: Uint8Array): string => toHex(keccak256(raw))
+    const outlooks = new Map([[h(full), 'room'], [h(never), 'never'], [h(later), 'state']] as const)
+    pool.addTransactions([kept, full, never, later])
+    let slot = 10
+    pool.reserve(slot, [kept, full, never, later])
+    pool.settle(slot, [kept], undefined, outlooks)
+    expect(gone, 'spent, and the one no block can take').to.deep.equal([h(kept), h(never)])
+    expect(pool.unsealedFor()).to.deep.equal([full, later])
+    for (let n = 2; n <= MAX_LEFT_OUT; n++) {
+      pool.reserve(++slot, [full, later])
+      pool.settle(slot, [], undefined, outlooks)
+      expect(pool.unsealedFor(), `left out ${n} times`).to.deep.equal(n < MAX_LEFT_OUT ? [full, later] : [full])
+    }
+    expect(gone.at(-1)).to.equal(h(later))
+    // the one that waited for room goes into the next block that has it
+    pool.reserve(++slot, [full])
+    pool.settle(slot, [full], undefined, outlooks)
+    expect(pool.size).to.equal(0)
   })
 })

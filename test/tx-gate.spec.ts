@@ -4,7 +4,7 @@ import { expect } from 'aegir/chai'
 import { ProvenParentCache } from '../src/chain/index.ts'
 import { forgetDecoded, makeCommon, txDecoder } from '../src/core/index.ts'
 import { InputPool, TxGate, TxRefusal } from '../src/node/index.ts'
-import { gateState } from '../src/node/member/gate-state.ts'
+import { describeTx, gateState } from '../src/node/member/gate-state.ts'
 import { Workload } from '../src/node/workload/workload.ts'
 import { ANVIL_KEYS } from './fixtures/anvil.ts'
 import { anvilChain, RULES } from './fixtures/chain-workload.ts'
@@ -111,6 +111,32 @@ describe('node: the transaction gate against a real chain (anvil)', function () 
     const late = await at(stateNonce, 9_000_000_000n)
     expect(() => pool.admit(late)).to.throw(TxRefusal, /is in a sealed or open slot already/)
   })
+  it('a kept-aside transaction follows its predecessor when that only reaches this member inside a slot\'s opening or a sealed block (a relay later than the opening is not taken)', async () => {
+    const w = new Workload(common, [fx.chain.workload.keys[1]])
+    const stateNonce = BigInt(await fx.anvil.rpc<string>('eth_getTransactionCount', [w.addresses[0], 'latest']))
+    const gated = async (nonce: bigint): Promise<GatedTx> => {
+      w.nonces[0] = nonce
+      const [g] = await gate.admit([w.ethTransfer(0, fx.chain.workload.addresses[0], 1n)])
+      if (g instanceof TxRefusal) { throw g }
+      return g
+    }
+    const [first, second, third] = [await gated(stateNonce), await gated(stateNonce + 1n), await gated(stateNonce + 2n)]
+    for (const via of ['opening', 'block'] as const) {
+      const promoted: Uint8Array[][] = []
+      const pool = new InputPool({ describe: raw => describeTx(raw, RULES), onPromoted: raws => { promoted.push(raws) } })
+      expect(pool.admit(second)).to.deep.equal([])
+      expect(pool.queued, via).to.equal(1)
+      // the predecessor never came to this member on its own, and comes after its slot opened
+      if (via === 'opening') { pool.reserve(40, [first.decoded.raw]) } else { pool.settle(40, [first.decoded.raw], { number: 9, hash: '0x09' }) }
+      expect(pool.addTransactions([first.decoded.raw]), `${via}: a relay of a fixed transaction`).to.deep.equal([])
+      expect(pool.queued, via).to.equal(0)
+      expect(pool.unsealedFor(), `${via}: offered to the next slot`).to.deep.equal([second.decoded.raw])
+      expect(promoted, `${via}: relayed on`).to.deep.equal([[second.decoded.raw]])
+      // and the sender's next nonce counts the fixed one: its successor's successor goes straight in
+      expect(pool.admit(third), via).to.deep.equal([third.decoded.raw])
+    }
+  })
+
   it('a spent transaction leaves the process decoder with the pool (its decoded form is not held for the LRU)', async () => {
     const w = new Workload(common, [fx.chain.workload.keys[0]])
     w.addresses.push(fx.chain.workload.addresses[1])
@@ -124,8 +150,9 @@ describe('node: the transaction gate against a real chain (anvil)', function () 
     pool.admit(a)
     pool.admit(b)
     pool.reserve(3, [a.decoded.raw, b.decoded.raw])
-    // sealed with the first only: the first is spent, the second could not run and goes with the slot
-    pool.settle(3, [a.decoded.raw])
+    // sealed with the first only: the first is spent; the second, which this member's simulation of
+    // that block found no block can take, goes with the slot
+    pool.settle(3, [a.decoded.raw], undefined, new Map([[b.decoded.hash.slice(2), 'never']]))
     expect(gone.map(h => `0x${h}`).sort()).to.deep.equal([a.decoded.hash, b.decoded.hash].sort())
     expect(decoder.has(a.decoded.hash) || decoder.has(b.decoded.hash)).to.equal(false)
   })

@@ -6,8 +6,9 @@
  */
 import { RLP } from '@ethereumjs/rlp'
 import { createBlob4844TxFromSerializedNetworkWrapper } from '@ethereumjs/tx'
-import { bundleShapeMismatch, CELLS_PER_EXT_BLOB, CodedError, fromHex, MAX_BLOBS_PER_TRANSACTION, NETWORK_WRAPPER_CELL_PROOFS, toHex } from '../proto/index.ts'
-import { makeCommon } from './chain-rules.ts'
+import { LRUCache } from 'lru-cache'
+import { bundleShapeMismatch, CELLS_PER_EXT_BLOB, CodedError, concatBytes, fromHex, MAX_BLOBS_PER_TRANSACTION, NETWORK_WRAPPER_CELL_PROOFS, toHex } from '../proto/index.ts'
+import { keccak256, makeCommon } from './chain-rules.ts'
 import { lazyKzg } from './kzg.ts'
 import type { ChainRules } from './chain-rules.ts'
 import type { BlobSidecarValue, BlobsBundleValue } from '../proto/index.ts'
@@ -70,6 +71,15 @@ export function takeTransaction (raw: Uint8Array, rules: ChainRules): TakenTrans
 }
 
 /**
+ * Blobs whose cell proofs checked, by the hash of commitment, proofs and blob together: the same blob
+ * comes back with every bundle that carries its transaction again (a candidate the chain did not take,
+ * a relay asked twice) and the check is ~0.5 s of the event loop a blob (BENCHMARKS.md). A verdict
+ * is a function of those bytes alone, so only a positive one is kept, and a hit costs one keccak of
+ * ~135 KB (~1 ms).
+ */
+const checkedBlobs = new LRUCache<string, true>({ max: 256 })
+
+/**
  * Why `bundle` is not these versioned hashes' blobs: its shape (bundleShapeMismatch), then every cell
  * proof against its commitment; undefined when it is.
  */
@@ -80,19 +90,28 @@ export function blobsBundleMismatch (bundle: BlobsBundleValue, versionedHashes: 
   const cells: string[] = []
   const commitments: string[] = []
   const indices: number[] = []
+  const proofs: string[] = []
+  const unchecked: string[] = []
   bundle.blobs.forEach((blob, i) => {
-    const blobCells = lazyKzg.computeCells(hex(blob))
-    blobCells.forEach((cell, j) => {
+    const own = bundle.proofs.slice(i * CELLS_PER_EXT_BLOB, (i + 1) * CELLS_PER_EXT_BLOB)
+    const key = toHex(keccak256(concatBytes(bundle.commitments[i], ...own, blob)))
+    if (checkedBlobs.has(key)) { return }
+    unchecked.push(key)
+    lazyKzg.computeCells(hex(blob)).forEach((cell, j) => {
       cells.push(cell)
       commitments.push(hex(bundle.commitments[i]))
       indices.push(j)
+      proofs.push(hex(own[j]))
     })
   })
+  if (unchecked.length === 0) { return undefined }
   let ok = false
   try {
-    ok = lazyKzg.verifyCellKzgProofBatch(commitments, indices, cells, bundle.proofs.map(hex))
+    ok = lazyKzg.verifyCellKzgProofBatch(commitments, indices, cells, proofs)
   } catch (err) {
     return `the cell proofs cannot be checked: ${(err as Error).message}`
   }
-  return ok ? undefined : 'a cell proof does not open its blob\'s commitment (KZG)'
+  if (!ok) { return 'a cell proof does not open its blob\'s commitment (KZG)' }
+  for (const key of unchecked) { checkedBlobs.set(key, true) }
+  return undefined
 }

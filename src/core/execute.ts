@@ -7,7 +7,7 @@ import { encodeReceipt, runTx } from '@ethereumjs/vm'
 import { GAS_PER_BLOB } from './chain-rules.ts'
 import { effectiveTip } from './ordering.ts'
 import type { DecodedTx } from './decode.ts'
-import type { ExcludedTx, IncludedTx } from './slot-types.ts'
+import type { ExcludedTx, ExclusionOutlook, IncludedTx } from './slot-types.ts'
 import type { Unit } from './units.ts'
 import type { Block } from '@ethereumjs/block'
 import type { VM } from '@ethereumjs/vm'
@@ -58,24 +58,24 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
   let blobGas = blobGasUsed
   for (const d of unit.txs) {
     if (seen.has(d.hash) || staged.some(s => s.d.hash === d.hash)) {
-      refused.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate' })
+      refused.push({ hash: d.hash, origin: unit.origin, reason: 'duplicate', outlook: 'never' })
       continue
     }
     if (gas + d.tx.gasLimit > gasLimit) {
       failed = 'block gas limit reached'
-      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      refused.push({ hash: d.hash, origin: unit.origin, reason: failed, outlook: 'room' })
       if (unit.revertProtected) { break }
       continue
     }
     if (limits.maxBlockBytes != null && bytes + txListBytes(d.raw) > limits.maxBlockBytes) {
       failed = blockSizeCapReached(limits.maxBlockBytes)
-      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      refused.push({ hash: d.hash, origin: unit.origin, reason: failed, outlook: 'room' })
       if (unit.revertProtected) { break }
       continue
     }
     if (limits.maxBlobGas != null && blobGas + blobGasOf(d) > limits.maxBlobGas) {
       failed = `blob gas limit reached (${limits.maxBlobGas} per block)`
-      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      refused.push({ hash: d.hash, origin: unit.origin, reason: failed, outlook: 'room' })
       if (unit.revertProtected) { break }
       continue
     }
@@ -96,10 +96,11 @@ async function runUnit (vm: VM, block: Block, unit: Unit, seen: Set<string>, gas
         // excluding it would sign a body other members, whose reads succeeded, do not build
         throw err
       }
-      failed = invalidReason(err, d, baseFee)
+      const invalid = invalidReason(err, d, baseFee)
+      failed = invalid.reason
       bytes -= txListBytes(d.raw)
       blobGas -= blobGasOf(d)
-      refused.push({ hash: d.hash, origin: unit.origin, reason: failed })
+      refused.push({ hash: d.hash, origin: unit.origin, ...invalid })
       if (unit.revertProtected) { break }
     }
   }
@@ -144,7 +145,7 @@ export async function executeUnits (vm: VM, block: Block, units: Unit[], limits:
       await vm.stateManager.revert()
       const reason = `revert-protected bundle excluded whole (${failed})`
       for (const d of unit.txs) {
-        excluded.push({ hash: d.hash, origin: unit.origin, reason })
+        excluded.push({ hash: d.hash, origin: unit.origin, reason, outlook: 'state' })
       }
       continue
     }
@@ -179,35 +180,40 @@ export function isStateFailure (err: unknown): boolean {
 }
 
 /**
- * Why runTx refused a transaction, in geth's words (what a wallet or searcher expects to read). Matched
- * on the first clause of ethereumjs' message: the rest of it describes the block and the transaction,
- * and names fields ("nonce", "balance") of its own.
+ * Why runTx refused a transaction, in geth's words (what a wallet or searcher expects to read), and
+ * whether a later parent might take it. Matched on the first clause of ethereumjs' message: the rest
+ * of it describes the block and the transaction, and names fields ("nonce", "balance") of its own.
  */
-export function invalidReason (err: unknown, d: DecodedTx, baseFee: bigint): string {
+export function invalidReason (err: unknown, d: DecodedTx, baseFee: bigint): { reason: string, outlook: ExclusionOutlook } {
   // ethereumjs appends " (vm … -> block … -> tx …)": the part that names fields of its own
   const head = (err as Error).message.split('\n')[0].replace(/ \(vm .*$/, '')
+  const never = (reason: string): { reason: string, outlook: ExclusionOutlook } => ({ reason, outlook: 'never' })
+  const later = (reason: string): { reason: string, outlook: ExclusionOutlook } => ({ reason, outlook: 'state' })
   const intrinsic = /INTRINSIC_GAS_TOO_LOW: tx gas limit (\d+) is lower than the minimum gas limit of (\d+)/.exec(head)
   if (intrinsic != null) {
-    return `intrinsic gas too low: gas ${intrinsic[1]}, minimum needed ${intrinsic[2]}`
+    return never(`intrinsic gas too low: gas ${intrinsic[1]}, minimum needed ${intrinsic[2]}`)
   }
   const nonce = /account has nonce of: (\d+) tx has nonce of: (\d+)/.exec(head)
   if (nonce != null) {
-    return `${BigInt(nonce[2]) < BigInt(nonce[1]) ? 'nonce too low' : 'nonce too high'}: next nonce ${nonce[1]}, tx nonce ${nonce[2]}`
+    // a nonce behind the account's is spent for good; one ahead waits for its gap to fill
+    return BigInt(nonce[2]) < BigInt(nonce[1])
+      ? never(`nonce too low: next nonce ${nonce[1]}, tx nonce ${nonce[2]}`)
+      : later(`nonce too high: next nonce ${nonce[1]}, tx nonce ${nonce[2]}`)
   }
   if (/EIP-7825 cap/.test(head)) {
-    return 'gas limit over the EIP-7825 cap'
+    return never('gas limit over the EIP-7825 cap')
   }
   if (/is less than the block's baseFeePerGas/.test(head) || effectiveTip(d.tx, baseFee) < 0n) {
-    return `max fee per gas less than block base fee (base fee ${baseFee})`
+    return later(`max fee per gas less than block base fee (base fee ${baseFee})`)
   }
   if (/maxFeePerBlobGas/.test(head)) {
-    return 'max fee per blob gas less than block blob gas fee'
+    return later('max fee per blob gas less than block blob gas fee')
   }
   if (/not EOA/.test(head)) {
-    return 'sender not an eoa'
+    return never('sender not an eoa')
   }
   if (/enough funds/.test(head)) {
-    return 'insufficient funds for gas * price + value'
+    return later('insufficient funds for gas * price + value')
   }
-  return `invalid: ${head.slice(0, 200)}`
+  return later(`invalid: ${head.slice(0, 200)}`)
 }

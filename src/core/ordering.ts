@@ -15,6 +15,7 @@
  * Pure: no I/O, no clock, no randomness.
  */
 import type { DecodedTx } from './decode.ts'
+import type { ExclusionOutlook } from './slot-types.ts'
 
 export function effectiveTip (tx: DecodedTx['tx'], baseFee: bigint): bigint {
   const t = tx as unknown as { maxPriorityFeePerGas?: bigint, maxFeePerGas?: bigint, gasPrice?: bigint }
@@ -57,7 +58,7 @@ function replaced (byNonce: DecodedTx[], baseFee: bigint, dropped: PoolOrder['dr
     const capDiff = feeCap(tx.tx) - feeCap(prev.tx)
     const wins = tipDiff > 0n || (tipDiff === 0n && (capDiff > 0n || (capDiff === 0n && compareHash(tx.hash, prev.hash) < 0)))
     const [winner, loser] = wins ? [tx, prev] : [prev, tx]
-    dropped.push({ hash: loser.hash, reason: `replaced by ${winner.hash} (same sender and nonce, higher fee)` })
+    dropped.push({ hash: loser.hash, reason: `replaced by ${winner.hash} (same sender and nonce, higher fee)`, outlook: 'never' })
     out[out.length - 1] = winner
   }
   return out
@@ -65,7 +66,7 @@ function replaced (byNonce: DecodedTx[], baseFee: bigint, dropped: PoolOrder['dr
 
 export interface PoolOrder {
   ordered: DecodedTx[]
-  dropped: Array<{ hash: string, reason: string }>
+  dropped: Array<{ hash: string, reason: string, outlook: ExclusionOutlook }>
 }
 
 /** Orders the unsealed pool canonically; see the module comment. */
@@ -76,12 +77,12 @@ export function orderPool (pool: DecodedTx[], baseFee: bigint): PoolOrder {
   const unique = [...pool].sort((a, b) => compareHash(a.hash, b.hash))
   for (const tx of unique) {
     if (seen.has(tx.hash)) {
-      dropped.push({ hash: tx.hash, reason: 'duplicate' })
+      dropped.push({ hash: tx.hash, reason: 'duplicate', outlook: 'never' })
       continue
     }
     seen.add(tx.hash)
     if (effectiveTip(tx.tx, baseFee) < 0n) {
-      dropped.push({ hash: tx.hash, reason: 'fee cap below the base fee' })
+      dropped.push({ hash: tx.hash, reason: 'fee cap below the base fee', outlook: 'state' })
       continue
     }
     const list = bySender.get(tx.sender) ?? []

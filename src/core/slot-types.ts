@@ -69,10 +69,20 @@ export interface IncludedTx {
   status: 0 | 1
 }
 
+/**
+ * What a transaction left out of a block may hope for: `room`, the block had none left for it (gas,
+ * bytes, blob gas) and the next may; `state`, it is invalid on this parent (a nonce ahead, a fee cap
+ * under the base fee, funds short) and may not be on a later one; `never`, no block can take it
+ * (undecodable, its nonce spent or its rival preferred, gas short of its own intrinsic cost). A pool
+ * keeps the first two and drops the last.
+ */
+export type ExclusionOutlook = 'room' | 'state' | 'never'
+
 export interface ExcludedTx {
   hash: string
   origin: TxOrigin
   reason: string
+  outlook: ExclusionOutlook
 }
 
 export interface SlotResult {

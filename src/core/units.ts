@@ -31,7 +31,7 @@ export function collectUnits (inputs: SlotInputs, decoder: TxDecoder, baseFee: b
       if (d.ok) {
         out.push(d.value)
       } else {
-        excluded.push({ hash: d.hash, origin, reason: d.reason })
+        excluded.push({ hash: d.hash, origin, reason: d.reason, outlook: 'never' })
         failed = true
       }
     }
@@ -46,7 +46,7 @@ export function collectUnits (inputs: SlotInputs, decoder: TxDecoder, baseFee: b
       for (const raw of bundle.txs) {
         const d = decoder.decode(raw)
         if (d.ok) {
-          excluded.push({ hash: d.value.hash, origin, reason: 'bundle has an undecodable transaction' })
+          excluded.push({ hash: d.value.hash, origin, reason: 'bundle has an undecodable transaction', outlook: 'state' })
         }
       }
       return
@@ -62,13 +62,13 @@ export function collectUnits (inputs: SlotInputs, decoder: TxDecoder, baseFee: b
   const pool = orderPool(inputs.unsealed.flatMap(raw => {
     const d = decoder.decode(raw)
     if (!d.ok) {
-      excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason })
+      excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason, outlook: 'never' })
       return []
     }
     return [d.value]
   }), baseFee)
   for (const d of pool.dropped) {
-    excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason })
+    excluded.push({ ...d, origin: 'pool' })
   }
   for (const tx of pool.ordered) {
     units.push({ origin: 'pool', revertProtected: false, txs: [tx] })
@@ -86,7 +86,7 @@ function fixedUnits (raws: Uint8Array[], decoder: TxDecoder): { units: Unit[], e
     if (d.ok) {
       units.push({ origin: 'pool', revertProtected: false, txs: [d.value] })
     } else {
-      excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason })
+      excluded.push({ hash: d.hash, origin: 'pool', reason: d.reason, outlook: 'never' })
     }
   }
   return { units, excluded }

@@ -1,10 +1,13 @@
 /**
- * The unsealed pool and the auction bids a member holds (ingestion.ts serves the endpoint that fills
- * it). A transaction leaves the pool once a slot's OpenSlot fixes it as input ("reserved"); when that
+ * The unsealed pool a member holds, with its auction bids (auction-book.ts; ingestion.ts serves the
+ * endpoint that fills both). A transaction leaves the pool once a slot's OpenSlot fixes it as input ("reserved"); when that
  * slot seals it waits for the chain: spent once the candidate's block is the chain's, back in the pool
  * if the chain took another block at that height (a proposer that did not use the candidate), so a
  * sealed block that never makes it on chain does not take its transactions with it. A slot that is
- * abandoned releases them at once. Only a blob transaction whose sidecars are held is offered to a
+ * abandoned releases them at once. One the sealed block left out goes back too — the block was full,
+ * the slot was opened twice and the other opening won, or it was invalid on that parent and may not
+ * be on the next (a nonce ahead of its gap) — unless this member's own simulation of that very block
+ * found that no block can take it; one left out on its merits in MAX_LEFT_OUT sealed slots goes. Only a blob transaction whose sidecars are held is offered to a
  * slot. Transactions a member's own gate let in (tx-gate.ts) are ordered by sender (sender-index.ts):
  * one per sender and nonce (a replacement pays 10 % more), a future nonce kept aside until its gap
  * fills, a sender's share bounded, and a full pool makes room by evicting its lowest-paying
@@ -15,12 +18,13 @@
 import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../core/index.ts'
 import { MAX_TRANSACTION_BYTES, MAX_TRANSACTIONS, toHex } from '../proto/index.ts'
+import { AuctionBook } from './auction-book.ts'
 import { MAX_HELD_PER_SENDER, SenderIndex } from './sender-index.ts'
 import { feesOf, TxRefusal } from './tx-gate.ts'
 import type { BlobStore } from './blob-store.ts'
 import type { PoolTx } from './sender-index.ts'
 import type { GatedTx } from './tx-gate.ts'
-import type { DecodedTx } from '../core/index.ts'
+import type { DecodedTx, ExclusionOutlook } from '../core/index.ts'
 import type { AuctionBidValue, BundleValue } from '../proto/index.ts'
 
 export const MAX_POOL = 20_000
@@ -30,6 +34,12 @@ export const PRICE_BUMP_PERCENT = 10n
 const MAX_SPENT = 65_536
 /** sealed slots whose block the chain has not shown yet, at most; the oldest is released first */
 const MAX_AWAITING_CHAIN = 64
+/**
+ * sealed slots a transaction may be left out of as invalid on their parents before it goes (a nonce
+ * gap a sealed block the chain did not take leaves closes within a slot or two); for want of room
+ * in the block it waits as long as the pool keeps it
+ */
+export const MAX_LEFT_OUT = 8
 
 interface AwaitingChain { number: number, hash: string, txs: Map<string, Uint8Array> }
 
@@ -44,9 +54,11 @@ export class InputPool {
    * least recently settled first out
    */
   readonly #spent = new LRUCache<string, true>({ max: MAX_SPENT })
-  readonly #reserved = new Map<number, string[]>()
-  readonly #bids = new Map<number, BundleValue[]>()
-  readonly #winners = new Map<number, BundleValue>()
+  /** slot → what its OpenSlot fixed as input, by hash */
+  readonly #reserved = new Map<number, Map<string, Uint8Array>>()
+  /** sealed slots each held transaction was left out of as invalid on their parents */
+  readonly #leftOut = new Map<string, number>()
+  readonly #auction = new AuctionBook()
   /** sealed slot → its block and transactions, until the chain shows that height */
   readonly #awaiting = new Map<number, AwaitingChain>()
   readonly #awaitingHashes = new Set<string>()
@@ -157,6 +169,7 @@ export class InputPool {
   /** The transaction left the pool for good (spent, dropped, evicted): its sender's nonce is free. */
   #forget (hash: string): void {
     this.#onGone?.(hash)
+    this.#leftOut.delete(hash)
     const info = this.#info.get(hash)
     if (info == null) { return }
     this.#info.delete(hash)
@@ -168,10 +181,15 @@ export class InputPool {
     const added: string[] = []
     const promoted: Uint8Array[] = []
     for (const raw of txs) {
-      if (raw.length === 0 || raw.length > MAX_TRANSACTION_BYTES || this.#pool.size >= MAX_POOL) {
+      if (raw.length === 0 || raw.length > MAX_TRANSACTION_BYTES) {
         continue
       }
       const hash = toHex(keccak256(raw))
+      if (this.#pool.size >= MAX_POOL) {
+        // one coming back from a slot or a block the chain did not take, with no room left: gone
+        if (this.#info.has(hash)) { this.#forget(hash) }
+        continue
+      }
       if (!this.#pool.has(hash) && !this.#spent.has(hash) && !this.#awaitingHashes.has(hash) && !this.#isReserved(hash)) {
         this.#pool.set(hash, raw)
         const d = this.#info.has(hash) ? undefined : this.#describe?.(raw)
@@ -189,15 +207,7 @@ export class InputPool {
   }
 
   addBid (bid: AuctionBidValue): void {
-    if (bid.winner) {
-      this.#winners.set(bid.slot, bid.bundle)
-      return
-    }
-    const list = this.#bids.get(bid.slot) ?? []
-    if (list.length < 256) {
-      list.push(bid.bundle)
-      this.#bids.set(bid.slot, list)
-    }
+    this.#auction.add(bid)
   }
 
   get size (): number {
@@ -216,33 +226,51 @@ export class InputPool {
 
   /** The declared winner, else the bid with the most transactions (first bid on a tie); blobs held. */
   auctionWinnerFor (slot: number): BundleValue | undefined {
-    const declared = this.#winners.get(slot)
-    if (declared != null && this.#servable(declared.txs)) {
-      return declared
-    }
-    const bids = (this.#bids.get(slot) ?? []).filter(b => this.#servable(b.txs))
-    return bids.reduce<BundleValue | undefined>((best, b) => best == null || b.txs.length > best.txs.length ? b : best, undefined)
+    return this.#auction.winnerFor(slot, txs => this.#servable(txs))
   }
 
   /** OpenSlot fixed these transactions for `slot`: out of the pool until the slot ends. */
   reserve (slot: number, txs: Uint8Array[]): void {
-    const hashes = txs.map(raw => toHex(keccak256(raw)))
-    for (const h of hashes) {
+    const reserved = new Map(txs.map(raw => [toHex(keccak256(raw)), raw]))
+    for (const h of reserved.keys()) {
       this.#pool.delete(h)
     }
-    this.#reserved.set(slot, hashes)
+    this.#reserved.set(slot, reserved)
+    this.#advance(reserved)
+  }
+
+  /**
+   * A slot or a block fixed these transactions, whether this pool held them or not (a relay can come
+   * after the opening that carries it, and is then not taken): each is held by its sender's nonce, and
+   * the successors kept aside behind it can follow it now. Without this a transaction whose
+   * predecessor only ever reached this member inside an opening would wait aside for good.
+   */
+  #advance (txs: ReadonlyMap<string, Uint8Array>): void {
+    const promoted: Uint8Array[] = []
+    for (const [hash, raw] of txs) {
+      let tx = this.#info.get(hash)
+      if (tx == null) {
+        const d = this.#describe?.(raw)
+        if (d == null) { continue }
+        tx = poolTx(d)
+        this.#info.set(hash, tx)
+        this.#senders.hold(tx)
+      }
+      promoted.push(...this.#promote(tx))
+    }
+    if (promoted.length > 0) { this.#onPromoted?.(promoted) }
   }
 
   /**
    * The slot sealed with this body, whoever sealed it: with `block`, its transactions wait for the chain
-   * to show that block (onHead); without, they are spent at once.
+   * to show that block (onHead); without, they are spent at once. `leftOut` (by hash, hex without
+   * `0x`): why this member's simulation of that very block left transactions out, if it made it.
    */
-  settle (slot: number, body: Uint8Array[] = [], block?: { number: number, hash: string }): void {
+  settle (slot: number, body: Uint8Array[] = [], block?: { number: number, hash: string }, leftOut?: ReadonlyMap<string, ExclusionOutlook>): void {
     const txs = new Map<string, Uint8Array>()
-    const inBody = new Set<string>()
-    for (const raw of body) {
-      const hash = toHex(keccak256(raw))
-      inBody.add(hash)
+    const inBody = new Map(body.map(raw => [toHex(keccak256(raw)), raw]))
+    this.#advance(inBody)
+    for (const [hash, raw] of inBody) {
       this.#pool.delete(hash)
       if (block == null) {
         this.#spent.set(hash, true)
@@ -259,13 +287,21 @@ export class InputPool {
         this.#resolve(oldest, false)
       }
     }
-    // what the slot reserved and its block left out could not run: gone with the slot
-    for (const h of this.#reserved.get(slot) ?? []) {
-      if (!inBody.has(h)) { this.#forget(h) }
+    const back: Uint8Array[] = []
+    for (const [h, raw] of this.#reserved.get(slot) ?? []) {
+      if (inBody.has(h)) { continue }
+      const outlook = leftOut?.get(h)
+      const times = outlook === 'state' || (leftOut != null && outlook == null) ? (this.#leftOut.get(h) ?? 0) + 1 : 0
+      if (outlook === 'never' || times >= MAX_LEFT_OUT) {
+        this.#forget(h)
+        continue
+      }
+      if (times > 0) { this.#leftOut.set(h, times) }
+      back.push(raw)
     }
     this.#reserved.delete(slot)
-    this.#bids.delete(slot)
-    this.#winners.delete(slot)
+    this.addTransactions(back)
+    this.#auction.drop(slot)
   }
 
   /**
@@ -305,8 +341,7 @@ export class InputPool {
   release (slot: number, txs: Uint8Array[]): void {
     this.#reserved.delete(slot)
     this.addTransactions(txs)
-    this.#bids.delete(slot)
-    this.#winners.delete(slot)
+    this.#auction.drop(slot)
   }
 
   /** Why these transactions' blobs could not be served with a block; undefined if they can (or none are blob ones). */
@@ -319,8 +354,8 @@ export class InputPool {
   }
 
   #isReserved (hash: string): boolean {
-    for (const list of this.#reserved.values()) {
-      if (list.includes(hash)) { return true }
+    for (const reserved of this.#reserved.values()) {
+      if (reserved.has(hash)) { return true }
     }
     return false
   }

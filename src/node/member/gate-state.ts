@@ -5,7 +5,7 @@
  */
 import { rulesAt, txDecoder } from '../../core/index.ts'
 import type { ProvenParent } from '../../chain/index.ts'
-import type { DecodedTx, ForkSchedule } from '../../core/index.ts'
+import type { ChainRules, DecodedTx, ForkSchedule } from '../../core/index.ts'
 import type { GateState } from '../tx-gate.ts'
 
 export function gateState (parent: ProvenParent): GateState {
@@ -18,7 +18,7 @@ export function gateState (parent: ProvenParent): GateState {
   }
 }
 
-export function describeTx (raw: Uint8Array, rules: ForkSchedule): DecodedTx | undefined {
+export function describeTx (raw: Uint8Array, rules: ChainRules | ForkSchedule): DecodedTx | undefined {
   const d = txDecoder(rulesAt(rules, Math.floor(Date.now() / 1000))).decode(raw)
   return d.ok ? d.value : undefined
 }

@@ -7,14 +7,15 @@
  *
  * Owns SealedCandidates and SealedEvent.
  */
-import { candidateSigningRoot, encodeMessage, toHex } from '../../proto/index.ts'
+import { candidateSigningRoot, encodeMessage, equalBytes, toHex } from '../../proto/index.ts'
 import type { AtelierMachine } from '../../machine/index.ts'
 import type { CandidateValue } from '../../proto/index.ts'
 import type { InputPool } from '../input-pool.ts'
 import type { Logger } from '../log.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import type { NodeStore } from '../store.ts'
-import type { SlotTable } from './slot-table.ts'
+import type { SlotContext, SlotTable } from './slot-table.ts'
+import type { ExclusionOutlook } from '../../core/index.ts'
 
 export interface SealedEvent {
   candidate: CandidateValue
@@ -40,6 +41,17 @@ export interface SealedCandidatesOptions {
 }
 
 const blockOf = (c: CandidateValue): { number: number, hash: string } => ({ number: c.header.number, hash: `0x${toHex(c.header.blockHash)}` })
+
+/**
+ * Why this member's own simulation left transactions out (by hash, hex without `0x`), if the slot's
+ * kept candidate is that very output; otherwise (another opening of the slot won, or this member had
+ * not simulated it yet) nothing is known of the transactions it reserved.
+ */
+function leftOut (ctx: SlotContext | undefined): Map<string, ExclusionOutlook> | undefined {
+  const sim = ctx?.simulated
+  if (sim == null || ctx?.keptRoot == null || !equalBytes(sim.outputHash, ctx.keptRoot)) { return undefined }
+  return new Map(sim.excluded.map(e => [e.hash.replace(/^0x/, ''), e.outlook]))
+}
 
 export class SealedCandidates {
   readonly #o: SealedCandidatesOptions
@@ -75,7 +87,7 @@ export class SealedCandidates {
     const latencyMs = ctx.openedAt == null ? undefined : Date.now() - ctx.openedAt
     if (latencyMs != null) { metrics.sealLatency.observe(latencyMs / 1000) }
     await this.#o.store.putCandidate(candidate)
-    this.#o.pool.settle(slot, candidate.body, blockOf(candidate))
+    this.#o.pool.settle(slot, candidate.body, blockOf(candidate), leftOut(ctx))
     metrics.slotsSealed.inc()
     metrics.candidateValue.set(Number(candidate.blockValue))
     metrics.candidateSigners.observe(candidate.committeeRoster.length)
@@ -90,7 +102,7 @@ export class SealedCandidates {
     if (table.isSealed(candidate.slot)) { return false }
     this.keep(candidate)
     if (!await this.#o.store.putCandidate(candidate)) { return false }
-    this.#o.pool.settle(candidate.slot, candidate.body, blockOf(candidate))
+    this.#o.pool.settle(candidate.slot, candidate.body, blockOf(candidate), leftOut(table.get(candidate.slot)))
     this.#o.metrics.slotsSealed.inc()
     this.#o.metrics.candidateValue.set(Number(candidate.blockValue))
     this.#o.metrics.candidateSigners.observe(candidate.committeeRoster.length)

@@ -111,7 +111,9 @@ export class SimulateAndSign {
       return
     }
     ctx.simulationMs = performance.now() - started
-    log.debug('slot-simulated', { slot, ms: Math.round(ctx.simulationMs), txs: result.included.length })
+    // what the block left out and why (the first few): where a transaction that never lands went
+    const leftOut = result.excluded.slice(0, 8).map(e => `${e.hash.slice(0, 12)}… ${e.outlook}: ${e.reason}`)
+    log.debug('slot-simulated', { slot, ms: Math.round(ctx.simulationMs), txs: result.included.length, ...(leftOut.length > 0 ? { excluded: result.excluded.length, leftOut } : {}) })
     const refusal = await environment
     if (refusal != null) {
       this.#o.onEnvironmentRefused?.(refusal.code)
@@ -121,6 +123,7 @@ export class SimulateAndSign {
     if (machine.slotSpec(slot) == null) { return }
     // the output hash this member signs: with a faulty simulation it differs from the honest one
     const { outputHash } = machine.candidateOf(slot, result)
+    ctx.simulated = { outputHash, excluded: result.excluded }
     let signature: Uint8Array
     try {
       signature = await this.#o.signer.sign(slot, outputHash)

@@ -7,6 +7,7 @@
  * Owns SlotContext and SlotTable: one context per slot, retired whole once the slot is behind the
  * retirement floor, so no per-slot map is ever cleaned by hand. Imports no other stage.
  */
+import type { ExcludedTx } from '../../core/index.ts'
 import type { Command } from '../../machine/index.ts'
 import type { HintBundleValue } from '../../proto/index.ts'
 
@@ -18,6 +19,11 @@ export class SlotContext {
   opener?: number
   /** this member's simulation of the slot, ms */
   simulationMs?: number
+  /**
+   * what this member's own simulation signed and what it left out, and why: if the slot's candidate is
+   * that output, the pool learns which of its reserved transactions no block can take
+   */
+  simulated?: { outputHash: Uint8Array, excluded: ExcludedTx[] }
   /** commands that arrived before what they build on (gossip keeps no order): retried after each step */
   readonly buffered: Command[] = []
   /** hints collected for the slot, by hint id, in arrival order */
