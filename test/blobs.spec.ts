@@ -111,7 +111,7 @@ describe('blob transactions: network form, sidecars, bundles', function () {
     expect('bundle' in found && found.bundle.blobs.length).to.equal(1)
   })
 
-  it('the KZG worker takes a blob transaction apart as the member\'s own thread would, and refuses with the same typed reason', async () => {
+  it('the KZG worker takes a blob transaction apart and checks a bundle as the caller\'s own thread would, and refuses with the same typed reason', async () => {
     const checker = new KzgChecker()
     try {
       const [a, b] = await Promise.all([checker.take(tx.network, RULES), checker.take(tx.network, RULES)])
@@ -123,6 +123,12 @@ describe('blob transactions: network form, sidecars, bundles', function () {
       // anything else is taken on the spot
       const plain = w.ethTransfer(1, w.addresses[0], 3n)
       expect((await checker.take(plain, RULES)).canonical).to.equal(plain)
+      // a bundle is checked there too, with the main thread's verdicts
+      const bundle = bundleOf(a.sidecars)
+      const hashes = candidateVersionedHashes({ body: [a.canonical] })
+      expect(await checker.bundleMismatch(bundle, hashes)).to.equal(undefined)
+      const forged = { ...bundle, blobs: [Uint8Array.from(bundle.blobs[0]).fill(0, 0, 32 * 8)] }
+      expect(await checker.bundleMismatch(forged, hashes)).to.equal(blobsBundleMismatch(forged, hashes)).and.match(/cell proof does not open/)
     } finally {
       await checker.stop()
     }

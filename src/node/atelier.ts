@@ -5,9 +5,9 @@
  * `Atelier.verify` checks one against the pinned roster.
  */
 import { verify } from '../config/index.ts'
-import { blobsBundleMismatch } from '../core/index.ts'
 import { Reader } from '../p2p/index.ts'
 import { candidateVersionedHashes, toExecutionPayload } from '../proto/index.ts'
+import { KzgChecker } from './kzg-checker.ts'
 import type { Config } from '../config/index.ts'
 import type { ReaderOptions } from '../p2p/index.ts'
 import type { BlobsBundleValue, CandidateValue, EngineNewPayloadV4 } from '../proto/index.ts'
@@ -25,6 +25,12 @@ export class BlobsBundleError extends Error {
 }
 
 /**
+ * The KZG check's worker thread, shared by every reader of the process and made with the first bundle
+ * that has blobs (~0.5 s of CPU a blob: off the reader's event loop; it never holds the process open)
+ */
+let bundleChecker: KzgChecker | undefined
+
+/**
  * The candidate's blobs from a member the reader is connected to, checked against the candidate's
  * versioned hashes (commitments) and by the cell proofs (KZG); a candidate without blobs has an
  * empty bundle and asks nobody.
@@ -38,7 +44,12 @@ export async function fetchBlobsBundle (reader: Reader, c: Pick<CandidateValue, 
   } catch (err) {
     throw new BlobsBundleError(`slot ${c.slot}: ${(err as Error).message}`)
   }
-  const wrong = blobsBundleMismatch(bundle, hashes)
+  let wrong: string | undefined
+  try {
+    wrong = await (bundleChecker ??= new KzgChecker()).bundleMismatch(bundle, hashes)
+  } catch (err) {
+    throw new BlobsBundleError(`slot ${c.slot}: the blobs could not be checked: ${(err as Error).message}`)
+  }
   if (wrong != null) { throw new BlobsBundleError(`slot ${c.slot}: the blobs a member served are not the candidate's: ${wrong}`) }
   return bundle
 }

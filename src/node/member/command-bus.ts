@@ -27,6 +27,11 @@ const EARLY: ReadonlySet<RejectCode> = new Set(['slot-not-open', 'bad-signer-set
  * (equivocation, an excluded member): dropped without a word here
  */
 const REPEAT: ReadonlySet<RejectCode> = new Set(['duplicate-simulation', 'already-sealed', 'slot-exists', 'equivocation', 'excluded'])
+/**
+ * rejections of what came after the slot sealed (a slower member's simulation or hint, this member's
+ * own when it was the slow one): every slot has some, so they are logged at debug, not as warnings
+ */
+const LATE: ReadonlySet<RejectCode> = new Set(['slot-sealed'])
 
 export interface CommandBusOptions {
   machine: AtelierMachine
@@ -55,7 +60,7 @@ export class CommandBus {
     if (r.ok) {
       await this.#o.publish(kind, value)
     } else {
-      this.#o.log.warn('local-command-rejected', { kind, code: r.code, reason: r.reason })
+      this.#o.log[LATE.has(r.code) ? 'debug' : 'warn']('local-command-rejected', { kind, code: r.code, reason: r.reason })
     }
     return r
   }
@@ -71,7 +76,7 @@ export class CommandBus {
       }
       return
     }
-    this.#o.log.warn('remote-command-rejected', { kind, code: r.code, reason: r.reason })
+    this.#o.log[LATE.has(r.code) ? 'debug' : 'warn']('remote-command-rejected', { kind, code: r.code, reason: r.reason })
   }
 
   /** Applies a command, logs it for a restart (unless replaying), reacts, then retries what waited. */
