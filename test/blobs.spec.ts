@@ -5,6 +5,11 @@
  * is checked against a body by commitment hashes and cell proofs; and the network form rebuilt from
  * the canonical form and a bundle is the one the user sent.
  */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { RLP } from '@ethereumjs/rlp'
 import { expect } from 'aegir/chai'
 import { BlobError, blobsBundleMismatch, isNetworkForm, makeCommon, takeTransaction } from '../src/core/index.ts'
@@ -18,6 +23,7 @@ import type { TakenTransaction } from '../src/core/index.ts'
 import type { BlobData } from '../src/node/workload/workload.ts'
 
 const RULES = { chainId: 31337, hardfork: 'osaka' }
+const execFileAsync = promisify(execFile)
 
 describe('blob transactions: network form, sidecars, bundles', function () {
   // pure-JS KZG: a blob's cell proofs take seconds to compute and about half a second to check
@@ -131,6 +137,24 @@ describe('blob transactions: network form, sidecars, bundles', function () {
       expect(await checker.bundleMismatch(forged, hashes)).to.equal(blobsBundleMismatch(forged, hashes)).and.match(/cell proof does not open/)
     } finally {
       await checker.stop()
+    }
+  })
+
+  it('a process that used the KZG worker exits by itself once the worker is idle (a check under way keeps it alive)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'atelier-kzg-exit-'))
+    try {
+      await writeFile(join(dir, 'tx.bin'), tx.network)
+      const checker = new URL('../src/node/kzg-checker.ts', import.meta.url).href
+      const script = `import { readFileSync } from 'node:fs'
+        const { KzgChecker } = await import(${JSON.stringify(checker)})
+        const taken = await new KzgChecker().take(readFileSync(${JSON.stringify(join(dir, 'tx.bin'))}), ${JSON.stringify(RULES)})
+        console.log(taken.sidecars.length)`
+      // no stop(): the process must end on its own, with the answer printed (not cut off before it)
+      await writeFile(join(dir, 'check.mjs'), script)
+      const { stdout } = await execFileAsync(process.execPath, [join(dir, 'check.mjs')], { timeout: 30_000 })
+      expect(stdout.trim()).to.equal('1')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 

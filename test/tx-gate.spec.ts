@@ -137,6 +137,28 @@ describe('node: the transaction gate against a real chain (anvil)', function () 
     }
   })
 
+  it('a submission checked against a head older than the block that spent its predecessor goes into the pool, not aside; one at the spent nonce is refused', async () => {
+    const w = new Workload(common, [fx.chain.workload.keys[1]])
+    const stateNonce = BigInt(await fx.anvil.rpc<string>('eth_getTransactionCount', [w.addresses[0], 'latest']))
+    const gated = async (nonce: bigint, value: bigint): Promise<GatedTx> => {
+      w.nonces[0] = nonce
+      const [g] = await gate.admit([w.ethTransfer(0, fx.chain.workload.addresses[0], value)])
+      if (g instanceof TxRefusal) { throw g }
+      return g
+    }
+    // both checked against the same head: the second's state nonce is the first's
+    const [first, second, rival] = [await gated(stateNonce, 1n), await gated(stateNonce + 1n, 1n), await gated(stateNonce, 2n)]
+    expect(second.stateNonce).to.equal(stateNonce)
+    const pool = new InputPool({ describe: raw => describeTx(raw, RULES) })
+    pool.admit(first)
+    pool.reserve(60, [first.decoded.raw])
+    pool.settle(60, [first.decoded.raw], { number: 9, hash: '0x09' })
+    pool.onHead({ number: 9, hash: '0x09', parentHash: '0x08' })
+    expect(pool.admit(second), 'its predecessor is on chain: offered, not kept aside').to.deep.equal([second.decoded.raw])
+    expect(pool.queued).to.equal(0)
+    expect(() => pool.admit(rival)).to.throw(TxRefusal, /^nonce too low/)
+  })
+
   it('a spent transaction leaves the process decoder with the pool (its decoded form is not held for the LRU)', async () => {
     const w = new Workload(common, [fx.chain.workload.keys[0]])
     w.addresses.push(fx.chain.workload.addresses[1])

@@ -34,6 +34,8 @@ export const PRICE_BUMP_PERCENT = 10n
 const MAX_SPENT = 65_536
 /** sealed slots whose block the chain has not shown yet, at most; the oldest is released first */
 const MAX_AWAITING_CHAIN = 64
+/** senders whose chain nonce the pool remembers from the blocks it saw spend their transactions */
+const MAX_SENDERS_SPENT = 16_384
 /**
  * sealed slots a transaction may be left out of as invalid on their parents before it goes (a nonce
  * gap a sealed block the chain did not take leaves closes within a slot or two); for want of room
@@ -58,6 +60,12 @@ export class InputPool {
   readonly #reserved = new Map<number, Map<string, Uint8Array>>()
   /** sealed slots each held transaction was left out of as invalid on their parents */
   readonly #leftOut = new Map<string, number>()
+  /**
+   * each sender's next nonce as the chain's blocks spent them here: a submission checked against an
+   * older head (the gate waits while a slot simulates, and the head can move meanwhile) would otherwise
+   * find its predecessor neither held nor on its state, and wait aside for good
+   */
+  readonly #chainNext = new LRUCache<string, bigint>({ max: MAX_SENDERS_SPENT })
   readonly #auction = new AuctionBook()
   /** sealed slot → its block and transactions, until the chain shows that height */
   readonly #awaiting = new Map<number, AwaitingChain>()
@@ -102,7 +110,11 @@ export class InputPool {
       this.#expectBump(held, tx)
       this.#evict(held)
     }
-    const next = this.#senders.next(tx.sender, gated.stateNonce)
+    const chainNext = this.#chainNext.get(tx.sender) ?? 0n
+    if (tx.nonce < chainNext) {
+      throw new TxRefusal('nonce-too-low', `nonce too low: address ${tx.sender}, tx: ${tx.nonce} state: ${chainNext}`)
+    }
+    const next = this.#senders.next(tx.sender, gated.stateNonce > chainNext ? gated.stateNonce : chainNext)
     if (tx.nonce > next) {
       const queued = this.#senders.queuedAt(tx.sender, tx.nonce)
       if (queued != null) { this.#expectBump(queued, tx) }
@@ -164,6 +176,14 @@ export class InputPool {
   #evict (tx: PoolTx): void {
     this.#pool.delete(tx.hash)
     this.#forget(tx.hash)
+  }
+
+  /** A block of the chain carries the transaction: never again, and its sender's nonce moved past it. */
+  #spentOnChain (hash: string): void {
+    this.#spent.set(hash, true)
+    const info = this.#info.get(hash)
+    if (info != null && (this.#chainNext.get(info.sender) ?? 0n) <= info.nonce) { this.#chainNext.set(info.sender, info.nonce + 1n) }
+    this.#forget(hash)
   }
 
   /** The transaction left the pool for good (spent, dropped, evicted): its sender's nonce is free. */
@@ -273,8 +293,7 @@ export class InputPool {
     for (const [hash, raw] of inBody) {
       this.#pool.delete(hash)
       if (block == null) {
-        this.#spent.set(hash, true)
-        this.#forget(hash)
+        this.#spentOnChain(hash)
       } else {
         txs.set(hash, raw)
         this.#awaitingHashes.add(hash)
@@ -329,8 +348,7 @@ export class InputPool {
     for (const h of a.txs.keys()) { this.#awaitingHashes.delete(h) }
     if (onChain) {
       for (const h of a.txs.keys()) {
-        this.#spent.set(h, true)
-        this.#forget(h)
+        this.#spentOnChain(h)
       }
     } else {
       this.addTransactions([...a.txs.values()])

@@ -44,7 +44,10 @@ export class KzgChecker {
     const id = this.#next++
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject })
-      this.#spawn().postMessage({ id, ...request })
+      const worker = this.#spawn()
+      // a check under way keeps the process alive; an idle worker never does
+      worker.ref()
+      worker.postMessage({ id, ...request })
     })
   }
 
@@ -53,10 +56,10 @@ export class KzgChecker {
     // run from source (type stripping) or from the build: the worker is this file's sibling either way
     const file = import.meta.url.endsWith('.ts') ? './kzg-worker.ts' : './kzg-worker.js'
     const worker = new Worker(new URL(file, import.meta.url))
-    worker.unref()
     worker.on('message', (r: Reply) => {
       const w = this.#waiting.get(r.id)
       this.#waiting.delete(r.id)
+      if (this.#waiting.size === 0) { worker.unref() }
       if ('error' in r) {
         w?.reject(new BlobError(r.error.code, r.error.message))
       } else {
@@ -69,6 +72,9 @@ export class KzgChecker {
       this.#worker = undefined
       this.#fail('the KZG worker stopped')
     })
+    // after the listeners, as adding a 'message' listener refs the worker again (measured: with unref()
+    // before it, a process that had used the worker never exited)
+    worker.unref()
     this.#worker = worker
     return worker
   }
