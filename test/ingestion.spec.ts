@@ -123,6 +123,18 @@ describe('node: ingestion endpoint and input pool', () => {
     expect(pool.unsealedFor()).to.deep.equal([b, c])
   })
 
+  it('where the chain\'s block lists its transactions, what it carries is spent whatever its hash (anvil\'s headers differ from the candidate\'s), the rest goes back', () => {
+    const pool = new InputPool()
+    const [a, b] = [Uint8Array.of(2, 0xe1, 1), Uint8Array.of(2, 0xe1, 2)]
+    pool.addTransactions([a, b])
+    pool.reserve(9, [a, b])
+    pool.settle(9, [a, b], { number: 200, hash: '0xcandidate' })
+    pool.onHead({ number: 200, hash: '0xanother', parentHash: '0x199', transactions: [`0x${toHex(keccak256(a)).toUpperCase()}`] })
+    expect(pool.awaitingChain).to.equal(0)
+    expect(pool.unsealedFor(), 'the one the block did not carry').to.deep.equal([b])
+    expect(pool.addTransactions([a]), 'spent: a relay does not bring it back').to.deep.equal([])
+  })
+
   it('a transaction the sealed block left out goes back to the pool unless this member\'s simulation of that block found no block can take it; invalid on its parent in MAX_LEFT_OUT sealed slots, it goes; for want of room it stays', () => {
     const gone: string[] = []
     const pool = new InputPool({ onGone: h => { gone.push(h) } })

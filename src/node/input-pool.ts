@@ -46,7 +46,13 @@ export const MAX_LEFT_OUT = 8
 interface AwaitingChain { number: number, hash: string, txs: Map<string, Uint8Array> }
 
 /** A chain head as the pool needs it. */
-export interface PoolHead { number: number, hash: string, parentHash: string }
+export interface PoolHead {
+  number: number
+  hash: string
+  parentHash: string
+  /** the hashes of the block's transactions (`0x`, as `eth_getBlockByNumber` lists them), when known */
+  transactions?: string[]
+}
 
 export class InputPool {
   readonly #blobs?: BlobStore
@@ -303,7 +309,7 @@ export class InputPool {
       this.#awaiting.set(slot, { ...block, txs })
       if (this.#awaiting.size > MAX_AWAITING_CHAIN) {
         const oldest = Math.min(...this.#awaiting.keys())
-        this.#resolve(oldest, false)
+        this.#resolve(oldest, () => false)
       }
     }
     const back: Uint8Array[] = []
@@ -329,10 +335,18 @@ export class InputPool {
    * slot's simulation drops any the chain has mined meanwhile).
    */
   onHead (head: PoolHead): void {
+    // by the transactions the chain's block carries, where they are listed: a chain whose headers
+    // differ from the candidate's (anvil's state root: every block hash differs) still carries them
+    const listed = Array.isArray(head.transactions) && head.transactions.every(h => typeof h === 'string')
+    const carried = listed ? new Set(head.transactions?.map(h => h.replace(/^0x/, '').toLowerCase())) : undefined
     for (const [slot, a] of [...this.#awaiting]) {
       if (a.number > head.number) { continue }
+      if (a.number === head.number && carried != null) {
+        this.#resolve(slot, h => carried.has(h))
+        continue
+      }
       const onChain = (a.number === head.number && a.hash === head.hash) || (a.number === head.number - 1 && a.hash === head.parentHash)
-      this.#resolve(slot, onChain)
+      this.#resolve(slot, () => onChain)
     }
   }
 
@@ -341,18 +355,17 @@ export class InputPool {
     return this.#awaitingHashes.size
   }
 
-  #resolve (slot: number, onChain: boolean): void {
+  /** The chain showed the slot's height: what it carries is spent, the rest back in the pool. */
+  #resolve (slot: number, onChain: (hash: string) => boolean): void {
     const a = this.#awaiting.get(slot)
     if (a == null) { return }
     this.#awaiting.delete(slot)
-    for (const h of a.txs.keys()) { this.#awaitingHashes.delete(h) }
-    if (onChain) {
-      for (const h of a.txs.keys()) {
-        this.#spentOnChain(h)
-      }
-    } else {
-      this.addTransactions([...a.txs.values()])
+    const back: Uint8Array[] = []
+    for (const [h, raw] of a.txs) {
+      this.#awaitingHashes.delete(h)
+      if (onChain(h)) { this.#spentOnChain(h) } else { back.push(raw) }
     }
+    this.addTransactions(back)
   }
 
   /** The slot ended without a candidate: its transactions may go into a later slot. */

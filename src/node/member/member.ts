@@ -266,7 +266,7 @@ export class MemberNode extends EventTarget {
     this.#watcher = new HeadWatcher(this.#rpc, {
       intervalMs: config.tuning.headPollMs,
       onSlot: b => {
-        this.pool.onHead({ number: Number(BigInt(b.parent.number)), hash: b.parent.hash.toLowerCase(), parentHash: b.parent.parentHash.toLowerCase() })
+        this.pool.onHead({ number: Number(BigInt(b.parent.number)), hash: b.parent.hash.toLowerCase(), parentHash: b.parent.parentHash.toLowerCase(), transactions: b.parent.transactions })
         this.#trigger?.onHead(b.parent)
       },
       onError: err => { this.log.warn('rpc-error', { code: err.code, message: err.message }) }

@@ -45,6 +45,8 @@ export interface LoadOptions {
 
 /** a sender's transactions waiting for the chain at most before the load replaces instead of adding */
 const MAX_IN_FLIGHT = 2
+/** with `chainMined`: accounts for hints and bundles (one hint a slot, a bundle every few) */
+const SIDE_ACCOUNTS = 8
 
 type Reply = { id: number, result?: unknown, error?: { message: string } }
 
@@ -80,6 +82,9 @@ export class LoadGenerator {
   #tick = 0
   #target = 0
   #nextAccount = 0
+  /** with `chainMined`: the accounts hints and bundles send from, apart from the pool's */
+  readonly #side: Workload[] = []
+  #nextSide = 0
   /** the last nonce each address sent that a member took */
   readonly #sent = new Map<string, bigint>()
   /** every pool transaction submitted (hash → raw), for the exactly-once check */
@@ -114,6 +119,7 @@ export class LoadGenerator {
       hashes.push(await anvil.rpc<string>('eth_sendRawTransaction', [bytesToHex(deployer.mint(0, address, a, 1_000_000n))]))
     }
     this.#funded.push(...await this.#fundKeys(false))
+    if (this.#o.chainMined === true) { this.#side.push(...await this.#fundKeys(false, SIDE_ACCOUNTS)) }
     if ((this.#o.blobTxsPerSlot ?? 0) > 0) {
       // computed once (seconds of pure-JS KZG), then sent by every blob transaction
       this.#blobs = blobData(this.#common, 'atelier testnet: a blob the committee carries to the chain')
@@ -134,8 +140,8 @@ export class LoadGenerator {
   }
 
   /** A batch of fresh keys with balances set (mined into a block at once unless `mined` is false). */
-  async #fundKeys (mine = true): Promise<Workload[]> {
-    const keys = Array.from({ length: this.#o.fundBatch ?? 1024 }, () => new Workload(this.#common, [new Uint8Array(randomBytes(32))]))
+  async #fundKeys (mine = true, count = this.#o.fundBatch ?? 1024): Promise<Workload[]> {
+    const keys = Array.from({ length: count }, () => new Workload(this.#common, [new Uint8Array(randomBytes(32))]))
     for (let i = 0; i < keys.length; i += 256) {
       await batch(this.#o.anvil.url, keys.slice(i, i + 256).map(w => ({ method: 'anvil_setBalance', params: [w.addresses[0], FUNDING] })))
     }
@@ -143,16 +149,8 @@ export class LoadGenerator {
     return keys
   }
 
-  /**
-   * A funded key for one transaction (or one bundle): used once, or, when the chain mines the
-   * candidates, the next account in turn with its nonce on chain.
-   */
+  /** A funded key used once. */
   async #fresh (): Promise<Workload> {
-    if (this.#o.chainMined === true) {
-      const w = this.#funded[this.#nextAccount++ % this.#funded.length]
-      w.nonces[0] = BigInt(await this.#o.anvil.rpc<string>('eth_getTransactionCount', [w.addresses[0], 'latest']))
-      return w
-    }
     while (this.#funded.length === 0) {
       this.#funding ??= this.#fundKeys().then(keys => { this.#funded.push(...keys) }).finally(() => { this.#funding = undefined })
       await this.#funding
@@ -165,15 +163,28 @@ export class LoadGenerator {
     return targets[this.#target++ % targets.length]
   }
 
-  /** A funded one-shot ETH transfer (for co-builder hints too). */
+  /**
+   * The sender of a co-builder's hint or a bundle: a one-shot key or, when the chain mines the
+   * candidates, the next of the side accounts with its nonce on chain. Never one of the pool's
+   * accounts: a hint taking the nonce of a pool transaction still in flight (one the chain had not
+   * taken yet) made that transaction unminable for good, and the load counts each pool nonce once.
+   */
+  async #sideSender (): Promise<Workload> {
+    if (this.#o.chainMined !== true) { return this.#fresh() }
+    const w = this.#side[this.#nextSide++ % this.#side.length]
+    w.nonces[0] = BigInt(await this.#o.anvil.rpc<string>('eth_getTransactionCount', [w.addresses[0], 'latest']))
+    return w
+  }
+
+  /** A funded ETH transfer for a co-builder's hint. */
   async freshTransfer (): Promise<Uint8Array> {
-    const w = await this.#fresh()
+    const w = await this.#sideSender()
     return w.ethTransfer(0, w.addresses[0], 1n, { maxPriorityFeePerGas: BigInt(1 + (this.#tick % 5)) * 1_000_000_000n })
   }
 
   /**
    * When the chain mines the candidates: the chain nonces of the accounts this tick will use, in turn
-   * (holders for every other transaction, funded accounts for the rest and the bundle), in one batch.
+   * (holders for every other transaction, funded accounts for the rest), in one batch.
    */
   async #chainNonces (txs: number, extra: number): Promise<void> {
     const holders = this.#holders
@@ -187,7 +198,7 @@ export class LoadGenerator {
         set.push(n => { holders.nonces[from] = this.#nonceFor(holders.addresses[from], n) })
       }
     }
-    for (let k = 0; k < txs - holderTxs + 1 + extra; k++) {
+    for (let k = 0; k < txs - holderTxs + extra; k++) {
       const w = this.#funded[(this.#nextAccount + k) % this.#funded.length]
       calls.push({ method: 'eth_getTransactionCount', params: [w.addresses[0], 'latest'] })
       set.push(n => { w.nonces[0] = this.#nonceFor(w.addresses[0], n) })
@@ -288,7 +299,7 @@ export class LoadGenerator {
     }))
     const every = this.#o.bundleEvery ?? 0
     if (every > 0 && this.#tick % every === 0) {
-      const a = await this.#sender()
+      const a = await this.#sideSender()
       const txs = [a.ethTransfer(0, a.addresses[0], 2n), a.ethTransfer(0, a.addresses[0], 3n)]
       try {
         await batch(this.#nextTarget(), [{ method: 'eth_sendBundle', params: [{ txs: txs.map(t => bytesToHex(t)), revertProtected: true, slot }] }])
