@@ -116,10 +116,8 @@ export class InputPool {
       this.#expectBump(held, tx)
       this.#evict(held)
     }
+    // counted, not enforced: below it the gate's own state decides (a reorg can take a block back)
     const chainNext = this.#chainNext.get(tx.sender) ?? 0n
-    if (tx.nonce < chainNext) {
-      throw new TxRefusal('nonce-too-low', `nonce too low: address ${tx.sender}, tx: ${tx.nonce} state: ${chainNext}`)
-    }
     const next = this.#senders.next(tx.sender, gated.stateNonce > chainNext ? gated.stateNonce : chainNext)
     if (tx.nonce > next) {
       const queued = this.#senders.queuedAt(tx.sender, tx.nonce)
