@@ -1,17 +1,18 @@
 /**
  * The unsealed pool a member holds, with its auction bids (auction-book.ts; ingestion.ts serves the
- * endpoint that fills both). A transaction leaves the pool once a slot's OpenSlot fixes it as input ("reserved"); when that
- * slot seals it waits for the chain: spent once the candidate's block is the chain's, back in the pool
- * if the chain took another block at that height (a proposer that did not use the candidate), so a
- * sealed block that never makes it on chain does not take its transactions with it. A slot that is
- * abandoned releases them at once. One the sealed block left out goes back too — the block was full,
- * the slot was opened twice and the other opening won, or it was invalid on that parent and may not
- * be on the next (a nonce ahead of its gap) — unless this member's own simulation of that very block
- * found that no block can take it; one left out on its merits in MAX_LEFT_OUT sealed slots goes. Only a blob transaction whose sidecars are held is offered to a
- * slot. Transactions a member's own gate let in (tx-gate.ts) are ordered by sender (sender-index.ts):
- * one per sender and nonce (a replacement pays 10 % more), a future nonce kept aside until its gap
- * fills, a sender's share bounded, and a full pool makes room by evicting its lowest-paying
- * transaction, never by refusing a better one.
+ * endpoint that fills both). A transaction leaves the pool once a slot's OpenSlot fixes it as input
+ * ("reserved"); when that slot seals it waits for the chain: spent once the chain's block at that
+ * height carries it, back in the pool if that block does not (a proposer that did not use the
+ * candidate), so a sealed block that never makes it on chain does not take its transactions with
+ * it. A slot that is abandoned releases them at once. One the sealed block left out goes back too —
+ * the block was full, the slot was opened twice and the other opening won, or it was invalid on that
+ * parent and may not be on the next (a nonce ahead of its gap) — unless this member's own simulation
+ * of that very block found that no block can take it; one left out on its merits in MAX_LEFT_OUT
+ * sealed slots goes. Only a blob transaction whose sidecars are held is offered to a slot.
+ * Transactions a member's own gate let in (tx-gate.ts) are ordered by sender (sender-index.ts): one
+ * per sender and nonce (a replacement pays 10 % more), a future nonce kept aside until its gap fills,
+ * a sender's share bounded, and a full pool makes room by evicting its lowest-paying transaction,
+ * never by refusing a better one.
  *
  * Owns InputPool.
  */
@@ -216,13 +217,8 @@ export class InputPool {
       }
       if (!this.#pool.has(hash) && !this.#spent.has(hash) && !this.#awaitingHashes.has(hash) && !this.#isReserved(hash)) {
         this.#pool.set(hash, raw)
-        const d = this.#info.has(hash) ? undefined : this.#describe?.(raw)
-        if (d != null) {
-          const tx = poolTx(d)
-          this.#info.set(hash, tx)
-          this.#senders.hold(tx)
-          promoted.push(...this.#promote(tx))
-        }
+        const tx = this.#info.has(hash) ? undefined : this.#learn(hash, raw)
+        if (tx != null) { promoted.push(...this.#promote(tx)) }
         added.push(hash)
       }
     }
@@ -272,17 +268,20 @@ export class InputPool {
   #advance (txs: ReadonlyMap<string, Uint8Array>): void {
     const promoted: Uint8Array[] = []
     for (const [hash, raw] of txs) {
-      let tx = this.#info.get(hash)
-      if (tx == null) {
-        const d = this.#describe?.(raw)
-        if (d == null) { continue }
-        tx = poolTx(d)
-        this.#info.set(hash, tx)
-        this.#senders.hold(tx)
-      }
-      promoted.push(...this.#promote(tx))
+      const tx = this.#info.get(hash) ?? this.#learn(hash, raw)
+      if (tx != null) { promoted.push(...this.#promote(tx)) }
     }
     if (promoted.length > 0) { this.#onPromoted?.(promoted) }
+  }
+
+  /** A transaction the sender index did not know, held by its sender and nonce; undefined if it does not decode. */
+  #learn (hash: string, raw: Uint8Array): PoolTx | undefined {
+    const d = this.#describe?.(raw)
+    if (d == null) { return undefined }
+    const tx = poolTx(d)
+    this.#info.set(hash, tx)
+    this.#senders.hold(tx)
+    return tx
   }
 
   /**
